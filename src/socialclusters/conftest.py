@@ -1,0 +1,62 @@
+"""Test set-up shared by every app: reference data loaded once per session, users of every role."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from socialclusters.accounts.models import Role
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
+    """Load the real reference data (NUTS 2021 from the GISCO mirror, NACE, countries, legal forms) once."""
+    from socialclusters.registry.refdata import load_reference_data
+
+    with django_db_blocker.unblock():
+        load_reference_data()
+
+
+def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
+    # Browser tests use a live server and a flushed database afterwards; they go last so the
+    # session's reference data serves every other test first.
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+@pytest.fixture
+def password() -> str:
+    return "correct-horse-battery-staple-42"
+
+
+@pytest.fixture
+def make_user(db, password):  # type: ignore[no-untyped-def]
+    from socialclusters.accounts.models import User
+
+    def make(role: str = Role.REPRESENTATIVE, username: str | None = None, **extra):  # type: ignore[no-untyped-def]
+        name = username or f"{role}-{User.objects.count() + 1}"
+        return User.objects.create_user(
+            username=name, email=f"{name}@example.org", password=password, role=role, **extra
+        )
+
+    return make
+
+
+@pytest.fixture
+def secretariat(make_user):  # type: ignore[no-untyped-def]
+    return make_user(Role.SECRETARIAT, "secretariat")
+
+
+@pytest.fixture
+def cluster_manager(make_user):  # type: ignore[no-untyped-def]
+    return make_user(Role.CLUSTER_MANAGER, "manager")
+
+
+@pytest.fixture
+def browser_executable() -> str:
+    path = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    if not os.path.exists(path):
+        if os.environ.get("SOCIALCLUSTERS_REQUIRE_BROWSER"):
+            pytest.fail(f"Chromium not found at {path}: install Debian's chromium (apt-get install chromium)")
+        pytest.skip(f"Chromium not found at {path}; set CHROMIUM or install Debian's chromium")
+    return path
