@@ -479,7 +479,9 @@ class DuplicateCandidate(models.Model):
     """Two organisations that are likely the same; the secretariat decides, nothing merges silently."""
 
     first = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
-    second = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    # Emptied when ``second`` is merged into ``first``; its name stays in ``second_name``.
+    second = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    second_name = models.CharField(_("name of the second organisation"), max_length=300, blank=True)
     reason = models.CharField(_("reason"), max_length=300)
     score = models.FloatField(_("similarity"), default=1.0)
     status = models.CharField(_("status"), max_length=10, choices=DuplicateStatus.choices, default=DuplicateStatus.OPEN)
