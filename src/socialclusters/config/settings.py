@@ -89,6 +89,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "simple_history",
+    # django-ninja as an app so /api/v1/docs renders its bundled Swagger UI (static files), not a CDN copy.
+    "ninja",
     "socialclusters.accounts",
     "socialclusters.registry",
     "socialclusters.api",
@@ -162,7 +164,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 # Leaflet comes from its registry package (xstatic-leaflet), served by the app itself: no CDN.
-STATICFILES_DIRS = [("leaflet", xstatic.pkg.leaflet.BASE_DIR)]
+# The project's own CSS and JS live in the package's static/ folder (not an app, so listed here).
+STATICFILES_DIRS = [PACKAGE_DIR / "static", ("leaflet", xstatic.pkg.leaflet.BASE_DIR)]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -172,6 +175,8 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
+# Outside production, files are looked up per request (no collectstatic needed, no warning about an empty STATIC_ROOT).
+WHITENOISE_AUTOREFRESH = not PRODUCTION
 MEDIA_ROOT = DATA_DIR / "media"
 
 # Email: a file backend locally (messages land in DATA_DIR/mail), SMTP when EMAIL_HOST is set.

