@@ -5,10 +5,11 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from socialclusters.accounts.models import User
+from socialclusters.registry.admin import SecretariatAccess
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(SecretariatAccess, DjangoUserAdmin):
     list_display = ("username", "email", "first_name", "last_name", "role", "is_active", "is_staff")
     list_filter = ("role", "is_active", "is_staff", "is_superuser")
     fieldsets = (

@@ -18,7 +18,7 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
-from ninja import P, PathEx, Query, QueryEx, Router
+from ninja import P, PathEx, Query, QueryEx, Router, Status
 
 from socialclusters.api.auth import PUBLIC, SECRETARIAT, SIGNED_IN, require_secretariat, session_auth
 from socialclusters.api.errors import AUTH_ERRORS, PUBLIC_ERRORS, WORKFLOW_ERRORS
@@ -601,12 +601,12 @@ def list_changes(request: HttpRequest, query: Query[ChangeListQuery]) -> dict[st
              tags=["workflow"], summary="Propose a change to a cluster",
              description="The cluster's managers and the secretariat. A draft cluster changes at once; a published "
              "one's change waits for the secretariat (status `submitted`). Others get 403. " + SIGNED_IN)
-def propose_cluster_change(request: HttpRequest, id: ObjectId, payload: ClusterChangeIn) -> tuple[int, dict[str, Any]]:  # noqa: A002
+def propose_cluster_change(request: HttpRequest, id: ObjectId, payload: ClusterChangeIn) -> Status[dict[str, Any]]:  # noqa: A002
     cluster = selectors.cluster_detail(id, user=request.auth)  # type: ignore[attr-defined]
     change = services.propose_change(
         user=request.auth, target=cluster, data=payload.model_dump(mode="json", exclude_unset=True)  # type: ignore[attr-defined]
     )
-    return 201, _change_out(change)
+    return Status(201, _change_out(change))
 
 
 @router.post("/organisations/{id}/changes", response={201: ChangeOut, **WORKFLOW_ERRORS}, auth=session_auth,
@@ -615,12 +615,12 @@ def propose_cluster_change(request: HttpRequest, id: ObjectId, payload: ClusterC
              "unless the secretariat makes it. Others get 403. " + SIGNED_IN)
 def propose_organisation_change(
     request: HttpRequest, id: ObjectId, payload: OrganisationChangeIn  # noqa: A002
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     organisation = selectors.organisation_detail(id)
     change = services.propose_change(
         user=request.auth, target=organisation, data=payload.model_dump(mode="json", exclude_unset=True)  # type: ignore[attr-defined]
     )
-    return 201, _change_out(change)
+    return Status(201, _change_out(change))
 
 
 @router.post("/changes/{id}/validate", response={200: ChangeOut, **WORKFLOW_ERRORS}, auth=session_auth,

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.db import models as db_models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -20,15 +21,40 @@ from socialclusters.registry import models, services
 GEOMETRY_FIELDS = ("geometry", "geometry_simplified")
 
 
+class SecretariatAccess:
+    """The secretariat role (not per-model permissions) opens the registry admin; superusers keep theirs."""
+
+    # Django 6 assumes https for scheme-less addresses; say so now (and avoid the deprecation warning).
+    formfield_overrides = {db_models.URLField: {"assume_scheme": "https"}}
+
+    def _allowed(self, request: HttpRequest) -> bool:
+        return bool(getattr(request.user, "is_secretariat", False))
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._allowed(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return self._allowed(request)
+
+    def has_add_permission(self, request: HttpRequest, *args: object) -> bool:
+        return self._allowed(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return self._allowed(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return self._allowed(request)
+
+
 @admin.register(models.Country)
-class CountryAdmin(admin.ModelAdmin):
+class CountryAdmin(SecretariatAccess, admin.ModelAdmin):
     list_display = ("code", "nuts_code", "alpha3", "name", "is_eu")
     list_filter = ("is_eu",)
     search_fields = ("code", "nuts_code", "alpha3", "name")
 
 
 @admin.register(models.Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(SecretariatAccess, admin.ModelAdmin):
     list_display = ("code", "name_latn", "level", "version", "country", "urban_rural")
     list_filter = ("version", "level", "urban_rural", "country")
     search_fields = ("code", "name_latn", "name_native")
@@ -38,7 +64,7 @@ class RegionAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.Sector)
-class SectorAdmin(admin.ModelAdmin):
+class SectorAdmin(SecretariatAccess, admin.ModelAdmin):
     list_display = ("code", "label", "level", "section")
     list_filter = ("level", "section")
     search_fields = ("code", "label")
@@ -46,26 +72,26 @@ class SectorAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.LegalForm)
-class LegalFormAdmin(admin.ModelAdmin):
+class LegalFormAdmin(SecretariatAccess, admin.ModelAdmin):
     list_display = ("code", "label", "uri")
     search_fields = ("code", "label", "uri")
 
 
 @admin.register(models.Source)
-class SourceAdmin(admin.ModelAdmin):
+class SourceAdmin(SecretariatAccess, admin.ModelAdmin):
     list_display = ("name", "version", "kind", "publisher", "retrieved_at", "entered_by")
     list_filter = ("kind",)
     search_fields = ("name", "version", "publisher", "url")
     raw_id_fields = ("entered_by",)
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(SecretariatAccess, admin.TabularInline):
     model = models.Membership
     extra = 0
     raw_id_fields = ("organisation", "cluster", "source")
 
 
-class SourceRecordInline(admin.TabularInline):
+class SourceRecordInline(SecretariatAccess, admin.TabularInline):
     model = models.SourceRecord
     extra = 0
     fields = ("source", "external_id", "line", "url", "quote", "recorded_by")
@@ -73,7 +99,7 @@ class SourceRecordInline(admin.TabularInline):
 
 
 @admin.register(models.Organisation)
-class OrganisationAdmin(SimpleHistoryAdmin):
+class OrganisationAdmin(SecretariatAccess, SimpleHistoryAdmin):
     list_display = ("name", "kind", "country", "city", "region", "status", "is_illustrative")
     list_filter = ("kind", "status", "is_illustrative", "nace_section", "country")
     search_fields = ("name", "search_text", "domain", "postcode", "region__code")
@@ -87,7 +113,7 @@ class ClusterActionForm(helpers.ActionForm):
 
 
 @admin.register(models.Cluster)
-class ClusterAdmin(SimpleHistoryAdmin):
+class ClusterAdmin(SecretariatAccess, SimpleHistoryAdmin):
     list_display = ("name", "kind", "country", "city", "publication_status", "admission_exempt", "is_illustrative")
     list_filter = ("publication_status", "kind", "admission_exempt", "label", "is_illustrative", "country")
     search_fields = ("name", "search_text", "city", "type_as_described")
@@ -147,7 +173,7 @@ class ClusterAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(models.Membership)
-class MembershipAdmin(SimpleHistoryAdmin):
+class MembershipAdmin(SecretariatAccess, SimpleHistoryAdmin):
     list_display = ("organisation", "cluster", "role", "committed", "since", "until", "is_illustrative")
     list_filter = ("role", "committed", "is_illustrative", "cluster__country")
     search_fields = ("organisation__name", "cluster__name")
@@ -156,7 +182,7 @@ class MembershipAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(models.SourceRecord)
-class SourceRecordAdmin(admin.ModelAdmin):
+class SourceRecordAdmin(SecretariatAccess, admin.ModelAdmin):
     list_display = ("source", "organisation", "cluster", "external_id", "line", "recorded_at")
     list_filter = ("source__kind", "source")
     search_fields = ("external_id", "quote", "url", "organisation__name", "cluster__name", "source__name")
@@ -165,7 +191,7 @@ class SourceRecordAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.ImportRun)
-class ImportRunAdmin(admin.ModelAdmin):
+class ImportRunAdmin(SecretariatAccess, admin.ModelAdmin):
     list_display = ("mapping", "path", "source", "dry_run", "committed", "started_at", "finished_at", "started_by")
     list_filter = ("dry_run", "committed", "mapping")
     search_fields = ("mapping", "path", "source__name")
@@ -173,7 +199,7 @@ class ImportRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.DuplicateCandidate)
-class DuplicateCandidateAdmin(admin.ModelAdmin):
+class DuplicateCandidateAdmin(SecretariatAccess, admin.ModelAdmin):
     list_display = ("first", "second", "second_name", "reason", "score", "status", "decided_by", "decided_at")
     list_filter = ("status", "first__country")
     search_fields = ("first__name", "second__name", "second_name", "reason")
@@ -182,7 +208,7 @@ class DuplicateCandidateAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.ProfileChange)
-class ProfileChangeAdmin(SimpleHistoryAdmin):
+class ProfileChangeAdmin(SecretariatAccess, SimpleHistoryAdmin):
     list_display = ("pk", "target_name", "author", "status", "submitted_at", "decided_by", "decided_at")
     list_filter = ("status",)
     search_fields = ("organisation__name", "cluster__name", "author__username", "return_reason")

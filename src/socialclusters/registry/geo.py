@@ -249,11 +249,14 @@ def place_points(
     ``"coordinates near <code> but country is <XX>"``.
     """
     lon_values, lat_values = _floats(lon, "lon"), _floats(lat, "lat")
-    countries = _countries(country_iso2, lon_values.size)
+    if lon_values.size != lat_values.size:
+        raise ValueError(
+            f"lon and lat must have the same length, got {lon_values.size} longitudes and {lat_values.size} latitudes"
+        )
+    count = lon_values.size
+    countries = _countries(country_iso2, count)
     index = nuts3_index(version)
-    # assign_points checks the shapes and lengths and names the bad argument.
     inside = assign_points(lon_values, lat_values, index.tree)
-    count = len(inside)
     result = Placements.empty(count)
 
     missing = np.isnan(lon_values) | np.isnan(lat_values)

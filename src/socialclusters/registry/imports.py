@@ -659,7 +659,8 @@ def _frame(records: list[list[str]], columns: list[str], wanted: set[str] | None
     if not records:
         return pd.DataFrame({name: pd.Series([], dtype=str) for _, name in keep})
     transposed = list(zip(*records, strict=True))
-    return pd.DataFrame({name: pd.Series(transposed[i], dtype=str) for i, name in keep})
+    # Stripped here, once: a list comprehension is cheaper than pandas' str.strip on every later use.
+    return pd.DataFrame({name: pd.Series([value.strip() for value in transposed[i]], dtype=str) for i, name in keep})
 
 
 def _fit_record(
@@ -1123,7 +1124,8 @@ class _Rejections:
 
 
 def _column(frame: pd.DataFrame, name: str) -> pd.Series:
-    return frame[name].str.strip()
+    # _frame has stripped every value already.
+    return frame[name]
 
 
 def _clean_text(series: pd.Series, repairs: Counter[str]) -> pd.Series:
@@ -1169,7 +1171,11 @@ class _ChunkNormaliser:
             values = parts[0] if len(parts) == 1 else _joined(parts, spec.join)
             if clean:
                 # Line breaks inside a field (multi-line addresses) become the join separator.
-                values = values.str.replace(r"\s*[\r\n]+\s*", spec.join, regex=True)
+                broken = pd.Series(["\n" in value or "\r" in value for value in values.tolist()], index=index,
+                                   dtype=bool)
+                if broken.any():
+                    values = values.copy()
+                    values.loc[broken] = values[broken].str.replace(r"\s*[\r\n]+\s*", spec.join, regex=True)
         elif spec.value is not None:
             values = pd.Series(spec.value, index=index, dtype=str)
         else:
@@ -1528,12 +1534,16 @@ def _postcode_reason(text: str) -> str:
     return text.replace("no postcode table for ", "no postcode lookup for ")
 
 
+_REASON_POSTCODE = re.compile(r"postcode .+? (not found|gives)")
+_REASON_CODE = re.compile(r"gives \S+, which")
+_REASON_ELSEWHERE = re.compile(r"coordinates (in|near) \S+ but country is")
+
+
 def _reason_category(text: str) -> str:
     """A reason without its row-specific values, for counting ("postcode 1234 not found for FR")."""
-    text = re.sub(r"postcode .+? (not found|gives)", r"postcode … \1", text)
-    text = re.sub(r"gives \S+, which", "gives …, which", text)
-    return re.sub(r"coordinates (in|near) \S+ but country is", r"coordinates \1 another country's region; country is",
-                  text)
+    if "postcode " in text:
+        text = _REASON_CODE.sub("gives …, which", _REASON_POSTCODE.sub(r"postcode … \1", text))
+    return _REASON_ELSEWHERE.sub(r"coordinates \1 another country's region; country is", text)
 
 
 def _as_list(values: Any) -> list[Any]:
@@ -1560,8 +1570,7 @@ def _hash_text(values: list[Any]) -> list[str]:
 
 
 def _hashes(values: dict[str, list[Any]]) -> list[str]:
-    columns = [pd.Series(_hash_text(values[name]), dtype=str) for name in sorted(values)]
-    return normalise.row_hashes(columns)
+    return normalise.row_hashes([_hash_text(values[name]) for name in sorted(values)])
 
 
 # ================================================================================================
@@ -2125,9 +2134,9 @@ def import_clusters(
                 values["country_id"] = row.get("country") or None
                 region_ids = row.get("regions", [])
                 report.placement["regions_matched" if region_ids else "no_region"] += 1
-                row_hash = normalise.row_hashes([pd.Series([json.dumps(
+                row_hash = normalise.row_hashes([[json.dumps(
                     {**values, "regions": region_ids, "url": row.get("record_url", ""),
-                     "quote": row.get("record_quote", "")}, sort_keys=True, ensure_ascii=False)], dtype=str)])[0]
+                     "quote": row.get("record_quote", "")}, sort_keys=True, ensure_ascii=False)]])[0]
                 record = existing.get(row["external_id"])
                 if record is not None and record.row_hash == row_hash:
                     report.unchanged += 1

@@ -344,11 +344,10 @@ def _parse_region(feature: Any, level: int) -> _NutsRegion:
 
 
 def _read_nuts_level(source: str, level: int) -> tuple[list[_NutsRegion], datetime]:
-    read = _read_source_file
-    polygons_file = read(source, GISCO_POLYGON_FILE.format(level=level), setting="SOCIALCLUSTERS_GISCO_SOURCE",
-                         cache_name="gisco")
-    labels_file = read(source, GISCO_LABEL_FILE.format(level=level), setting="SOCIALCLUSTERS_GISCO_SOURCE",
-                       cache_name="gisco")
+    polygons_file, labels_file = (
+        _read_source_file(source, name.format(level=level), setting="SOCIALCLUSTERS_GISCO_SOURCE", cache_name="gisco")
+        for name in (GISCO_POLYGON_FILE, GISCO_LABEL_FILE)
+    )
     regions: dict[str, _NutsRegion] = {}
     for number, feature in enumerate(_parse_feature_collection(polygons_file)):
         try:

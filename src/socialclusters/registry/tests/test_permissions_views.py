@@ -1,4 +1,4 @@
-"""Who may use which page: every URL of the registry and accounts apps × every role, from one table.
+"""Who may use which page: every URL of the registry and accounts apps by every role, from one table.
 
 Roles: anonymous, organisation representative, the cluster manager who manages the object,
 a cluster manager who does not, a working-group member, and the secretariat.
@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import URLPattern, get_resolver, reverse
+from django.utils import translation
 
 from socialclusters.registry.tests.webworld import ROLES, World, build_world
 from socialclusters.web import Audience
@@ -71,14 +72,25 @@ MATRIX: list[tuple[str, str, Args, str, dict[str, str], dict[str, Any]]] = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def fast_passwords_and_english(settings):  # type: ignore[no-untyped-def]
+    # Several users a test: the real hasher's deliberate slowness would dominate the run.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # A French request leaves French active in the thread, and reverse() would then prefix /fr/.
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def world(make_user) -> World:  # type: ignore[no-untyped-def]
     return build_world(make_user)
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize(("case", "name", "args", "method", "data", "expected"), MATRIX, ids=[m[0] for m in MATRIX])
-def test_who_may_use_each_page(world, role, case, name, args, method, data, expected):  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("row", MATRIX, ids=[m[0] for m in MATRIX])
+def test_who_may_use_each_page(world, role, row):  # type: ignore[no-untyped-def]
+    case, name, args, method, data, expected = row
     client = Client()
     user = world.users[role]
     if user is not None:
