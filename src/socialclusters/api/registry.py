@@ -71,6 +71,8 @@ router = Router()
 ObjectId = PathEx[int, P(ge=1, le=MAX_ID, description="The object's id.")]
 # Browsers and proxies may keep the region map for this long, then revalidate with the ETag.
 REGION_MAP_MAX_AGE = 600
+# Boundaries are the heavy columns of a region (and of its parent, which the selector joins).
+WITHOUT_GEOMETRY = ("geometry", "geometry_simplified", "parent__geometry", "parent__geometry_simplified")
 
 
 # --- lists with page numbers ------------------------------------------------------------------
@@ -482,7 +484,7 @@ def get_cluster(request: HttpRequest, id: ObjectId) -> dict[str, Any]:  # noqa: 
             summary="NUTS 2021 regions", description="Regions without geometry, by code. " + PUBLIC)
 def list_regions(request: HttpRequest, query: Query[RegionListQuery]) -> dict[str, Any]:
     regions = list(selectors.regions(level=query.level, country=query.country, parent=query.parent)
-                   .defer("geometry", "geometry_simplified"))
+                   .defer(*WITHOUT_GEOMETRY))
     counts = {level: selectors.organisation_counts_by_region(level=level) for level in {r.level for r in regions}}
     return {"count": len(regions), "items": [_region_out(r, counts[r.level].get(r.code, 0)) for r in regions]}
 
@@ -510,7 +512,7 @@ def regions_geojson(request: HttpRequest, query: Query[RegionMapQuery]) -> HttpR
     regions = (
         selectors.regions(level=query.level, country=query.country)
         .annotate(map_geometry=Coalesce(F("geometry_simplified"), F("geometry")))
-        .defer("geometry", "geometry_simplified")
+        .defer(*WITHOUT_GEOMETRY)
     )
     counts = selectors.organisation_counts_by_region(level=query.level)
     collection = {

@@ -131,6 +131,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import hashlib
 import io
 import json
@@ -141,6 +142,7 @@ import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -161,8 +163,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAPPINGS_DIR",
+    "ImportMapping",
     "ImportReport",
-    "Mapping",
     "RejectedRow",
     "Table",
     "available_mappings",
@@ -179,6 +181,8 @@ SAMPLE_BYTES = 1 << 20
 RUN_REJECTED_ROWS_KEPT = 1_000
 # Pairs of names at least this similar (normalise.name_similarity) in the same town are proposed as duplicates.
 NAME_SIMILARITY_THRESHOLD = 0.9
+# At most this many name-based proposals per organisation and run (the most similar; domain matches are all kept).
+MAX_NAME_CANDIDATES = 5
 # Control characters other than tab, line feed, carriage return, form feed and escape, as a share of a text
 # file's first MiB, above which the file is treated as binary.
 MAX_CONTROL_SHARE = 0.01
@@ -340,8 +344,8 @@ class FieldSpec:
 
 
 @dataclass(frozen=True)
-class Mapping:
-    """A loaded, checked mapping file."""
+class ImportMapping:
+    """A loaded, checked mapping file (see the module docstring for its format)."""
 
     name: str
     path: Path
@@ -389,7 +393,9 @@ def _mapping_error(mapping_name: str, where: str, message: str) -> ValidationErr
     return ValidationError(f"mapping {mapping_name}: {where}: {message}", field=where)
 
 
-def _field_spec(mapping_name: str, target: str, name: str, raw: Any, types: dict[str, str]) -> FieldSpec:
+def _field_spec(  # noqa: PLR0912 - one check per option of the mapping format, each with its own message
+    mapping_name: str, target: str, name: str, raw: Any, types: dict[str, str]
+) -> FieldSpec:
     where = f"fields.{name}"
     if name not in types:
         raise _mapping_error(mapping_name, where, f"unknown field (known: {', '.join(sorted(types))})")
@@ -460,17 +466,15 @@ def _field_spec(mapping_name: str, target: str, name: str, raw: Any, types: dict
         produced |= set((spec.translations or {}).values()) | {rule.value for rule in spec.rules}
         bad = sorted(produced - allowed)
         if bad:
-            raise _mapping_error(mapping_name, where, f"{bad[0]!r} is not a {name} (allowed: {', '.join(sorted(allowed))})")
+            raise _mapping_error(mapping_name, where,
+                                 f"{bad[0]!r} is not a {name} (allowed: {', '.join(sorted(allowed))})")
     return spec
 
 
-def load_mapping(name_or_path: str | Path) -> Mapping:
+def load_mapping(name_or_path: str | Path) -> ImportMapping:
     """Load a mapping by name (``dotcoop``, ``co-ops-uk``, ``known-se-clusters``) or from a TOML file."""
     candidate = Path(name_or_path)
-    if candidate.suffix == ".toml" or candidate.is_file():
-        path = candidate
-    else:
-        path = MAPPINGS_DIR / f"{name_or_path}.toml"
+    path = candidate if candidate.suffix == ".toml" or candidate.is_file() else MAPPINGS_DIR / f"{name_or_path}.toml"
     if not path.is_file():
         raise ValidationError(
             f"no mapping {str(name_or_path)!r}: give one of {', '.join(available_mappings())} or the path of a"
@@ -513,7 +517,7 @@ def load_mapping(name_or_path: str | Path) -> Mapping:
     file_options = dict(data.get("file", {}))
     if file_options.get("format") not in (None, "csv", "xlsx", "json", "jsonl"):
         raise _mapping_error(mapping_name, "file.format", "one of csv, xlsx, json, jsonl")
-    return Mapping(
+    return ImportMapping(
         name=mapping_name,
         path=path,
         target=target,
@@ -543,6 +547,25 @@ class RawChunk:
     @property
     def rows(self) -> int:
         return len(self.frame) + len(self.rejected)
+
+
+class _StreamState:
+    """The hashing reader of the pass over a streamed file that is running, once it has started."""
+
+    def __init__(self) -> None:
+        self.reader: _HashingReader | None = None
+
+    def open(self, path: Path) -> _HashingReader:
+        self.reader = _HashingReader(open(path, "rb"))  # noqa: SIM115 - closed by the caller's with block
+        return self.reader
+
+    def sha256(self) -> str:
+        if self.reader is None:
+            raise RuntimeError("the file has not been read yet")
+        return self.reader.digest.hexdigest()
+
+    def bytes_read(self) -> int:
+        return 0 if self.reader is None else self.reader.bytes_read
 
 
 class _HashingReader(io.RawIOBase):
@@ -694,7 +717,7 @@ def _fit_record(
 
 
 def _chunked_records(
-    path: Path,
+    *,
     records: Iterator[tuple[int, list[str]]],
     columns: list[str],
     wanted: set[str] | None,
@@ -747,7 +770,7 @@ def _csv_records(path: Path, stream: io.TextIOBase, delimiter: str) -> Iterator[
         yield start, record
 
 
-def _open_csv(path: Path, sample: bytes, size: int, options: Mapping[str, Any], wanted: set[str] | None,
+def _open_csv(path: Path, sample: bytes, *, size: int, options: Mapping[str, Any], wanted: set[str] | None,
               realign: bool) -> Table:
     encoding = _detect_encoding(path, sample, options.get("encoding"))
     try:
@@ -766,20 +789,18 @@ def _open_csv(path: Path, sample: bytes, size: int, options: Mapping[str, Any], 
     if first is None:
         raise ValidationError(f"{path}: no header row (the file holds only blank lines)", line=1)
     columns = _header_names(path, first[1])
-    hasher: dict[str, _HashingReader] = {}
+    state = _StreamState()
 
     def chunks(rows: int) -> Iterator[RawChunk]:
-        raw = _HashingReader(open(path, "rb"))  # noqa: SIM115 - closed by the with block below
-        hasher["reader"] = raw
+        raw = state.open(path)
         with io.TextIOWrapper(io.BufferedReader(raw, buffer_size=SAMPLE_BYTES), encoding=encoding,
                               newline="") as stream:
             records = _csv_records(path, stream, delimiter)
             next(records, None)  # the header
-            yield from _chunked_records(path, records, columns, wanted, rows, realign)
+            yield from _chunked_records(records=records, columns=columns, wanted=wanted, rows=rows, realign=realign)
 
     return Table(path=path, file_format="csv", encoding=encoding, delimiter=delimiter, columns=columns, size=size,
-                 _chunks=chunks, _sha256=lambda: hasher["reader"].digest.hexdigest(),
-                 _bytes_read=lambda: hasher["reader"].bytes_read if "reader" in hasher else 0)
+                 _chunks=chunks, _sha256=state.sha256, _bytes_read=state.bytes_read)
 
 
 def _cell_text(value: Any) -> str:
@@ -836,13 +857,13 @@ def _open_xlsx(path: Path, size: int, options: Mapping[str, Any], wanted: set[st
         book = workbook()
         try:
             records = ((line, values) for line, values in rows_of(sheet_of(book)) if line > header_line)
-            yield from _chunked_records(path, records, columns, wanted, rows, realign=False)
+            yield from _chunked_records(records=records, columns=columns, wanted=wanted, rows=rows, realign=False)
         finally:
             book.close()
 
     digest = file_sha256(path)
     return Table(path=path, file_format="xlsx", encoding="", delimiter="", columns=columns, size=size,
-                 _chunks=chunks, _sha256=lambda: digest, _bytes_read=lambda: size)
+                 _chunks=chunks, _sha256=functools.partial(str, digest), _bytes_read=functools.partial(int, size))
 
 
 def _json_value(value: Any) -> str:
@@ -866,17 +887,16 @@ def _json_records(path: Path, objects: Iterator[tuple[int, Any]], columns: list[
         yield line, [_json_value(item.get(name)) for name in columns]
 
 
-def _open_json(path: Path, sample: bytes, size: int, options: Mapping[str, Any], wanted: set[str] | None,
+def _open_json(path: Path, sample: bytes, *, size: int, options: Mapping[str, Any], wanted: set[str] | None,
                lines_format: bool) -> Table:
     encoding = _detect_encoding(path, sample, options.get("encoding"))
-    hasher: dict[str, _HashingReader] = {}
+    state = _StreamState()
 
     def parse_error(exc: json.JSONDecodeError, line: int | None = None) -> ValidationError:
         return ValidationError(f"{path}: not valid JSON: {exc.msg} (column {exc.colno})", line=line or exc.lineno)
 
     def objects() -> Iterator[tuple[int, Any]]:
-        raw = _HashingReader(open(path, "rb"))  # noqa: SIM115 - closed by the with block below
-        hasher["reader"] = raw
+        raw = state.open(path)
         with io.TextIOWrapper(io.BufferedReader(raw, buffer_size=SAMPLE_BYTES), encoding=encoding) as stream:
             try:
                 if lines_format:
@@ -925,9 +945,7 @@ def _open_json(path: Path, sample: bytes, size: int, options: Mapping[str, Any],
             yield _json_chunk(records, rejected, column_list, wanted)
 
     return Table(path=path, file_format="jsonl" if lines_format else "json", encoding=encoding, delimiter="",
-                 columns=column_list, size=size, _chunks=chunks,
-                 _sha256=lambda: hasher["reader"].digest.hexdigest(),
-                 _bytes_read=lambda: hasher["reader"].bytes_read if "reader" in hasher else 0)
+                 columns=column_list, size=size, _chunks=chunks, _sha256=state.sha256, _bytes_read=state.bytes_read)
 
 
 def _json_chunk(records: list[tuple[int, list[str]]], rejected: list[RejectedRow], columns: list[str],
@@ -936,7 +954,7 @@ def _json_chunk(records: list[tuple[int, list[str]]], rejected: list[RejectedRow
     return RawChunk(_frame([values for _, values in records], columns, wanted), lines, rejected)
 
 
-def open_table(
+def open_table(  # noqa: PLR0912 - format detection: extension, content and the mapping's say, in that order
     path: str | Path,
     *,
     encoding: str | None = None,
@@ -980,21 +998,22 @@ def open_table(
             raise ValidationError(f"{file_path}: not an XLSX workbook (an XLSX file is a ZIP archive)", field="path")
         table = _open_xlsx(file_path, size, settings_, wanted)
     else:
-        if is_zip or _looks_binary(sample) and not sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        if is_zip or (_looks_binary(sample) and not sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))):
             raise ValidationError(
                 f"{file_path}: not a CSV/XLSX/JSON table: the file has binary content"
                 f" ({'a ZIP archive' if is_zip else 'control bytes'} in its first {min(size, SAMPLE_BYTES):,} bytes)",
                 field="path",
             )
         if chosen in ("json", "jsonl"):
-            table = _open_json(file_path, sample, size, settings_, wanted, lines_format=chosen == "jsonl")
+            table = _open_json(file_path, sample, size=size, options=settings_, wanted=wanted,
+                               lines_format=chosen == "jsonl")
         else:
             realign = bool(settings_.get("realign_split_entities", False))
-            table = _open_csv(file_path, sample, size, settings_, wanted, realign)
+            table = _open_csv(file_path, sample, size=size, options=settings_, wanted=wanted, realign=realign)
     return table
 
 
-def _check_columns(table: Table, mapping: Mapping) -> None:
+def _check_columns(table: Table, mapping: ImportMapping) -> None:
     missing = sorted(mapping.source_columns() - set(table.columns))
     if missing:
         found = ", ".join(repr(name) for name in table.columns if name)[:500]
@@ -1152,7 +1171,7 @@ _TEXT_KINDS = {"text", "list", "url", "domain", "choice", "legal_form", "region_
 class _ChunkNormaliser:
     """What organisation and cluster rows share: reading a field's text as its mapping says."""
 
-    def __init__(self, mapping: Mapping, lookups: _Lookups) -> None:
+    def __init__(self, mapping: ImportMapping, lookups: _Lookups) -> None:
         self.mapping = mapping
         self.lookups = lookups
         self.seen_ids: dict[str, int] = {}
@@ -1160,7 +1179,9 @@ class _ChunkNormaliser:
     def _label(self, spec: FieldSpec) -> str:
         return spec.columns[0] if spec.columns else spec.target
 
-    def _source(self, frame: pd.DataFrame, spec: FieldSpec, repairs: Counter[str], flags: _FlagSet) -> pd.Series:
+    def _source(  # noqa: PLR0912 - the field options, applied in the order the format documents
+        self, frame: pd.DataFrame, spec: FieldSpec, repairs: Counter[str], flags: _FlagSet
+    ) -> pd.Series:
         """A field's text values, before type-specific parsing."""
         index = frame.index
         clean = spec.kind in _TEXT_KINDS
@@ -1248,7 +1269,7 @@ class _ChunkNormaliser:
     def _external_ids(self, frame: pd.DataFrame, values: Mapping[str, pd.Series]) -> pd.Series:
         if self.mapping.id_column:
             return _column(frame, self.mapping.id_column).str.slice(0, 200)
-        parts = [values[name] if name == "country" or name == "country_id" else
+        parts = [values[name] if name in {"country", "country_id"} else
                  values[name].map(_region_name_key) for name in self.mapping.id_key]
         return _joined([part.astype(str) for part in parts], "|").str.slice(0, 200)
 
@@ -1308,7 +1329,7 @@ class _OrganisationNormaliser(_ChunkNormaliser):
             columns += ["website", "domain"]
         return columns + list(self.DERIVED)
 
-    def __call__(self, chunk: RawChunk) -> _Normalised:
+    def __call__(self, chunk: RawChunk) -> _Normalised:  # noqa: PLR0912, PLR0915 - one pass over the fields, in order
         frame = chunk.frame.reset_index(drop=True)
         fields = self.mapping.fields
         repairs: Counter[str] = Counter({"row_realigned": chunk.realigned})
@@ -1375,8 +1396,8 @@ class _OrganisationNormaliser(_ChunkNormaliser):
                 values[name] = self._truncate(name, values[name], flags)
 
         postcodes = values.get("postcode", pd.Series("", index=frame.index, dtype=str))
-        placement, unplaced_reasons = self._place(out["country_id"], postcodes, latitude, longitude, low_confidence,
-                                                  flags)
+        placement, unplaced_reasons = self._place(out["country_id"], postcodes, latitude=latitude,
+                                                  longitude=longitude, low_confidence=low_confidence, flags=flags)
         values.update(placement)
         flag_lists = flags.lists()
         values["flags"] = flag_lists
@@ -1469,7 +1490,7 @@ class _OrganisationNormaliser(_ChunkNormaliser):
         sections = codes.map(lambda code: self.lookups.sectors.get(code, "")).astype(str)
         return [code or None for code in codes.tolist()], sections
 
-    def _place(self, countries_series: pd.Series, postcodes_series: pd.Series, latitude: np.ndarray,
+    def _place(self, countries_series: pd.Series, postcodes_series: pd.Series, *, latitude: np.ndarray,
                longitude: np.ndarray, low_confidence: np.ndarray, flags: _FlagSet
                ) -> tuple[dict[str, list[Any]], Counter[str]]:
         """NUTS 3 region, NUTS 2 code, method and reason for each row."""
@@ -1624,7 +1645,7 @@ class _BulkWriter:
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 cursor.execute(
-                    f"SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",  # noqa: S608
+                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
                     [self.table, count],
                 )
                 return [row[0] for row in cursor.fetchall()]
@@ -1647,7 +1668,7 @@ class _BulkWriter:
         if not names or not columns[names[0]]:
             return
         adapted = [self.adapt(name, columns[name]) for name in names]
-        sql = (f"INSERT INTO {self.quote(self.table)} ({', '.join(self.quote(n) for n in names)})"  # noqa: S608
+        sql = (f"INSERT INTO {self.quote(self.table)} ({', '.join(self.quote(n) for n in names)})"
                f" VALUES ({', '.join(['%s'] * len(names))})")
         with connection.cursor() as cursor:
             cursor.executemany(sql, list(zip(*adapted, strict=True)))
@@ -1658,7 +1679,7 @@ class _BulkWriter:
         names = list(columns)
         adapted = [self.adapt(name, columns[name]) for name in names]
         assignments = ", ".join(f"{self.quote(name)} = %s" for name in names)
-        sql = f"UPDATE {self.quote(self.table)} SET {assignments} WHERE {self.quote('id')} = %s"  # noqa: S608
+        sql = f"UPDATE {self.quote(self.table)} SET {assignments} WHERE {self.quote('id')} = %s"
         with connection.cursor() as cursor:
             cursor.executemany(sql, list(zip(*adapted, ids, strict=True)))
 
@@ -1670,8 +1691,11 @@ def _select(values: dict[str, list[Any]], positions: list[int]) -> dict[str, lis
 class _OrganisationStore:
     """Writes normalised organisation chunks, matching earlier imports of the same dataset."""
 
+    # External ids per lookup query: well below SQLite's and PostgreSQL's limits on parameters.
+    LOOKUP_BATCH = 10_000
+
     def __init__(self, *, source: Source, columns: list[str], user: User | None) -> None:
-        from socialclusters.registry.models import Organisation, SourceRecord
+        from socialclusters.registry.models import Organisation, Source, SourceKind, SourceRecord
 
         self.source = source
         self.columns = columns
@@ -1680,19 +1704,29 @@ class _OrganisationStore:
         self.records = _BulkWriter(SourceRecord)
         self.now = timezone.now()
         self.touched: list[int] = []
+        # Every version of this dataset: a record of an earlier version is the same record.
+        self.source_ids = list(Source.objects.filter(kind=SourceKind.DATASET, name=source.name)
+                               .values_list("id", flat=True))
 
     def _existing(self, external_ids: list[str]) -> dict[str, tuple[int, int, str, int | None, int]]:
-        from socialclusters.registry.models import SourceKind, SourceRecord
-
+        """Records of this dataset with these external ids: (record id, organisation id, hash, line, source)."""
+        quote = connection.ops.quote_name
         found: dict[str, tuple[int, int, str, int | None, int]] = {}
-        rows = SourceRecord.objects.filter(
-            source__kind=SourceKind.DATASET, source__name=self.source.name, organisation__isnull=False,
-            external_id__in=external_ids,
-        ).values_list("external_id", "id", "organisation_id", "row_hash", "line", "source_id")
-        for external_id, record_id, organisation_id, row_hash, line, source_id in rows:
-            # Several versions of a dataset may each hold the id; this version's record wins.
-            if external_id not in found or source_id == self.source.pk:
-                found[external_id] = (record_id, organisation_id, row_hash, line, source_id)
+        sources = ", ".join(["%s"] * len(self.source_ids))
+        with connection.cursor() as cursor:
+            for start in range(0, len(external_ids), self.LOOKUP_BATCH):
+                batch = external_ids[start : start + self.LOOKUP_BATCH]
+                # A plain query: Django's __in lookup prepares each of tens of thousands of values in Python.
+                cursor.execute(
+                    "SELECT external_id, id, organisation_id, row_hash, line, source_id"
+                    f" FROM {quote(self.records.table)} WHERE organisation_id IS NOT NULL"
+                    f" AND source_id IN ({sources}) AND external_id IN ({', '.join(['%s'] * len(batch))})",
+                    [*self.source_ids, *batch],
+                )
+                for external_id, record_id, organisation_id, row_hash, line, source_id in cursor.fetchall():
+                    # Several versions of a dataset may each hold the id; this version's record wins.
+                    if external_id not in found or source_id == self.source.pk:
+                        found[external_id] = (record_id, organisation_id, row_hash, line, source_id)
         return found
 
     def write(self, chunk: _Normalised) -> tuple[int, int, int]:
@@ -1759,7 +1793,11 @@ class _OrganisationStore:
 
 
 def _propose_duplicates(source: Source, touched: list[int]) -> int:
-    """Create DuplicateCandidate rows for organisations of this dataset that look like ones of others."""
+    """Create DuplicateCandidate rows for organisations of this dataset that look like ones of other sources.
+
+    Only organisations this run inserted or changed (``touched``) are compared, with every organisation no
+    record of this dataset vouches for. Pairs already proposed, merged or dismissed are left as they are.
+    """
     from socialclusters.registry.models import DuplicateCandidate, Organisation, SourceKind, SourceRecord
 
     if not touched:
@@ -1770,52 +1808,70 @@ def _propose_duplicates(source: Source, touched: list[int]) -> int:
     if not others.exists():
         return 0
     touched_set = set(touched)
-    pairs: dict[tuple[int, int], tuple[str, float]] = {}
-
-    # Same web domain.
-    shared = others.exclude(domain="").filter(
-        domain__in=Organisation.objects.filter(id__in=mine).exclude(domain="").values("domain")
-    ).values_list("id", "domain")
-    by_domain: dict[str, list[int]] = {}
-    for other_id, domain in shared:
-        by_domain.setdefault(domain, []).append(other_id)
-    if by_domain:
-        for own_id, domain in Organisation.objects.filter(id__in=mine, domain__in=list(by_domain)).values_list(
-            "id", "domain"
-        ):
-            if own_id in touched_set:
-                for other_id in by_domain[domain]:
-                    pairs[(min(own_id, other_id), max(own_id, other_id))] = (f"same web domain {domain}", 1.0)
-
-    # Very similar name in the same town and country.
-    columns = ["id", "name", "city", "country_id"]
-    theirs = pd.DataFrame(list(others.exclude(city="").values_list(*columns)), columns=columns)
-    if len(theirs):
-        ours = pd.DataFrame(
-            list(Organisation.objects.filter(id__in=mine, country_id__in=theirs["country_id"].unique().tolist())
-                 .exclude(city="").values_list(*columns)),
-            columns=columns,
-        )
-        ours = ours[ours["id"].isin(touched_set)]
-        for frame in (theirs, ours):
-            frame["town"] = frame["city"].map(lambda c: " ".join(re.sub(r"[\W_]+", " ", normalise.fold(c)).split()))
-        candidates = ours.merge(theirs, on=["country_id", "town"], suffixes=("_own", "_other"))
-        for own_id, own_name, other_id, other_name, town in candidates[
-            ["id_own", "name_own", "id_other", "name_other", "city_own"]
-        ].itertuples(index=False):
-            score = normalise.name_similarity(own_name, other_name)
-            key = (min(own_id, other_id), max(own_id, other_id))
-            if score >= NAME_SIMILARITY_THRESHOLD and key not in pairs:
-                pairs[key] = (f"similar names in {town}: {own_name!r} and {other_name!r}"[:300], round(score, 3))
+    pairs = _same_domain_pairs(Organisation.objects.filter(id__in=mine), others, touched_set)
+    for key, proposal in _similar_name_pairs(Organisation.objects.filter(id__in=mine), others, touched_set).items():
+        pairs.setdefault(key, proposal)
     if not pairs:
         return 0
     known = set(DuplicateCandidate.objects.filter(first_id__in={first for first, _ in pairs})
                 .values_list("first_id", "second_id"))
     fresh = [DuplicateCandidate(first_id=first, second_id=second, reason=reason, score=score)
-             for (first, second), (reason, score) in sorted(pairs.items()) if (first, second) not in known
-             and (second, first) not in known]
+             for (first, second), (reason, score) in sorted(pairs.items())
+             if (first, second) not in known and (second, first) not in known]
     DuplicateCandidate.objects.bulk_create(fresh, batch_size=500, ignore_conflicts=True)
     return len(fresh)
+
+
+Pairs = dict[tuple[int, int], tuple[str, float]]
+
+
+def _same_domain_pairs(ours: Any, others: Any, touched: set[int]) -> Pairs:
+    by_domain: dict[str, list[int]] = {}
+    shared = others.exclude(domain="").filter(domain__in=ours.exclude(domain="").values("domain"))
+    for other_id, domain in shared.values_list("id", "domain"):
+        by_domain.setdefault(domain, []).append(other_id)
+    pairs: Pairs = {}
+    if by_domain:
+        for own_id, domain in ours.filter(domain__in=list(by_domain)).values_list("id", "domain"):
+            if own_id in touched:
+                for other_id in by_domain[domain]:
+                    pairs[(min(own_id, other_id), max(own_id, other_id))] = (f"same web domain {domain}", 1.0)
+    return pairs
+
+
+def _town_key(city: str) -> str:
+    return " ".join(re.sub(r"[\W_]+", " ", normalise.fold(city)).split())
+
+
+def _similar_name_pairs(ours: Any, others: Any, touched: set[int]) -> Pairs:
+    columns = ["id", "name", "city", "country_id"]
+    theirs = pd.DataFrame(list(others.exclude(city="").values_list(*columns)), columns=columns)
+    if not len(theirs):
+        return {}
+    mine = pd.DataFrame(
+        list(ours.filter(country_id__in=theirs["country_id"].unique().tolist()).exclude(city="")
+             .values_list(*columns)),
+        columns=columns,
+    )
+    mine = mine[mine["id"].isin(touched)]
+    theirs["town"] = theirs["city"].map(_town_key)
+    mine["town"] = mine["city"].map(_town_key)
+    candidates = mine.merge(theirs, on=["country_id", "town"], suffixes=("_own", "_other"))
+    by_own: dict[int, list[tuple[float, int, str]]] = {}
+    for own_id, own_name, other_id, other_name, town in candidates[
+        ["id_own", "name_own", "id_other", "name_other", "city_own"]
+    ].itertuples(index=False):
+        score = normalise.name_similarity(own_name, other_name)
+        if score >= NAME_SIMILARITY_THRESHOLD:
+            reason = f"similar names in {town}: {own_name!r} and {other_name!r}"[:300]
+            by_own.setdefault(int(own_id), []).append((score, int(other_id), reason))
+    pairs: Pairs = {}
+    for own_id, matches in by_own.items():
+        # The best few per organisation: a registrant holding a hundred .coop domains (a hundred rows of the
+        # same name) must not bury the review page.
+        for score, other_id, reason in sorted(matches, key=lambda m: (-m[0], m[1]))[:MAX_NAME_CANDIDATES]:
+            pairs.setdefault((min(own_id, other_id), max(own_id, other_id)), (reason, round(score, 3)))
+    return pairs
 
 
 # ================================================================================================
@@ -1827,7 +1883,7 @@ class _Rollback(Exception):  # noqa: N818 - a control-flow signal, not an error
     """Raised inside the transaction to undo a dry run or a strict run with rejected rows."""
 
 
-def _dataset_source(mapping: Mapping, path: Path, version: str) -> Source:
+def _dataset_source(mapping: ImportMapping, path: Path, version: str) -> Source:
     from socialclusters.registry.models import Source, SourceKind
 
     note = "\n\n".join(text for text in (mapping.source.get("title", ""), mapping.source.get("note", "")) if text)
@@ -1874,10 +1930,31 @@ def _prefetched(items: Iterator[Any], work: Callable[[Any], Any]) -> Iterator[An
 
 _END = object()
 
+# SQLite's page cache during a bulk import, in KiB (a negative cache_size is KiB). The default 2 MiB
+# makes every index insert of a large import miss the cache; the memory is only taken as pages are read.
+SQLITE_IMPORT_CACHE_KIB = 256 * 1024
+
+
+@contextmanager
+def _sqlite_page_cache() -> Iterator[None]:
+    """A larger SQLite page cache for the duration of a bulk write (no-op on other databases)."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        previous = cursor.fetchone()[0]
+        cursor.execute(f"PRAGMA cache_size = -{SQLITE_IMPORT_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {int(previous)}")
+
 
 def _run(
     *,
-    mapping: Mapping,
+    mapping: ImportMapping,
     path: Path,
     report: ImportReport,
     dry_run: bool,
@@ -1935,7 +2012,7 @@ def _merge(report: ImportReport, chunk: _Normalised) -> None:
 def import_organisations(
     path: str | Path,
     *,
-    mapping: str | Path | Mapping,
+    mapping: str | Path | ImportMapping,
     dry_run: bool = False,
     strict: bool = False,
     encoding: str | None = None,
@@ -1949,7 +2026,7 @@ def import_organisations(
     read so far). Raises :class:`~socialclusters.errors.ValidationError` for a file that is not a table
     or a mapping that does not fit it; nothing is written then.
     """
-    loaded = mapping if isinstance(mapping, Mapping) else load_mapping(mapping)
+    loaded = mapping if isinstance(mapping, ImportMapping) else load_mapping(mapping)
     if loaded.target != ORGANISATION_TARGET:
         raise ValidationError(f"mapping {loaded.name} imports {loaded.target}s, not organisations", field="mapping")
     if chunk_rows < 1:
@@ -1981,7 +2058,13 @@ def import_organisations(
         source = _dataset_source(loaded, file_path, version)
         run.source = source
         store = _OrganisationStore(source=source, columns=normaliser.written_columns(), user=user)
-        for chunk in _prefetched(table.chunks(chunk_rows), normaliser):
+        with _sqlite_page_cache():
+            _write_chunks(store, _prefetched(table.chunks(chunk_rows), normaliser))
+        report.sha256 = table.sha256
+        report.duplicate_candidates = _propose_duplicates(source, store.touched)
+
+    def _write_chunks(store: _OrganisationStore, chunks: Iterator[_Normalised]) -> None:
+        for chunk in chunks:
             _merge(report, chunk)
             imported, updated, unchanged = store.write(chunk)
             report.imported += imported
@@ -1991,8 +2074,6 @@ def import_organisations(
                 done = table.bytes_read
                 estimate = round(report.rows * table.size / done) if done else None
                 progress(report.rows, estimate)
-        report.sha256 = table.sha256
-        report.duplicate_candidates = _propose_duplicates(source, store.touched)
 
     return _run(mapping=loaded, path=file_path, report=report, dry_run=dry_run, strict=strict, user=user, body=body)
 
@@ -2047,7 +2128,9 @@ class _ClusterNormaliser(_ChunkNormaliser):
             rows.append(row)
         return rows, rejections.rows, +repairs
 
-    def _cluster_value(self, field_name: str, text: str, row: dict[str, Any]) -> Any:
+    def _cluster_value(  # noqa: PLR0911 - one return per kind of field
+        self, field_name: str, text: str, row: dict[str, Any]
+    ) -> Any:
         spec = self.mapping.fields.get(field_name)
         if spec is None:
             return text
@@ -2076,10 +2159,14 @@ class _ClusterNormaliser(_ChunkNormaliser):
         return text
 
 
+CLUSTER_FIELDS = ("name", "kind", "type_as_described", "description", "city", "themes", "founded_year",
+                  "members_count_stated", "website")
+
+
 def import_clusters(
     path: str | Path,
     *,
-    mapping: str | Path | Mapping = "known-se-clusters",
+    mapping: str | Path | ImportMapping = "known-se-clusters",
     dry_run: bool = False,
     strict: bool = False,
     encoding: str | None = None,
@@ -2091,27 +2178,21 @@ def import_clusters(
     are matched through ``SourceRecord.external_id`` (the mapping's id column or key). Regions come only from
     region names that match NUTS names; nothing is inferred from the town.
     """
-    from socialclusters.registry.models import Cluster, PublicationStatus, SourceRecord
-    from socialclusters.registry.services import cluster_search_text
-
-    loaded = mapping if isinstance(mapping, Mapping) else load_mapping(mapping)
+    loaded = mapping if isinstance(mapping, ImportMapping) else load_mapping(mapping)
     if loaded.target != CLUSTER_TARGET:
         raise ValidationError(f"mapping {loaded.name} imports {loaded.target}s, not clusters", field="mapping")
     file_path = Path(path)
     table = open_table(file_path, encoding=encoding, options=loaded.file_options,
                        wanted_columns=loaded.source_columns())
     _check_columns(table, loaded)
-    lookups = _lookups(CLUSTER_TARGET)
     version = loaded.source_version(file_path)
     report = ImportReport(target="clusters", path=str(file_path), mapping=loaded.name,
                           source_name=loaded.source["name"], source_version=version, file_format=table.file_format,
                           encoding=table.encoding, delimiter=table.delimiter)
-    normaliser = _ClusterNormaliser(loaded, lookups)
-    cluster_fields = ("name", "kind", "type_as_described", "description", "city", "themes", "founded_year",
-                      "members_count_stated", "website")
+    normaliser = _ClusterNormaliser(loaded, _lookups(CLUSTER_TARGET))
 
     def body(run: Any) -> None:
-        from socialclusters.registry.models import SourceKind
+        from socialclusters.registry.models import SourceKind, SourceRecord
 
         source = _dataset_source(loaded, file_path, version)
         run.source = source
@@ -2130,41 +2211,43 @@ def import_clusters(
                 ).select_related("cluster")
             }
             for row in rows:
-                values = {name: row[name] for name in cluster_fields if name in row}
-                values["country_id"] = row.get("country") or None
-                region_ids = row.get("regions", [])
-                report.placement["regions_matched" if region_ids else "no_region"] += 1
-                row_hash = normalise.row_hashes([[json.dumps(
-                    {**values, "regions": region_ids, "url": row.get("record_url", ""),
-                     "quote": row.get("record_quote", "")}, sort_keys=True, ensure_ascii=False)]])[0]
-                record = existing.get(row["external_id"])
-                if record is not None and record.row_hash == row_hash:
-                    report.unchanged += 1
-                    if record.line != row["line"] or record.source_id != source.pk:
-                        record.line, record.source = row["line"], source
-                        record.save(update_fields=["line", "source"])
-                    continue
-                cluster = record.cluster if record is not None else Cluster(
-                    publication_status=PublicationStatus.PUBLISHED)
-                for name, value in values.items():
-                    setattr(cluster, name, value)
-                cluster.search_text = cluster_search_text(cluster)
-                cluster.save()
-                cluster.regions.set(region_ids)
-                if record is None:
-                    SourceRecord.objects.create(source=source, cluster=cluster, external_id=row["external_id"],
-                                                line=row["line"], url=row.get("record_url", "")[:500],
-                                                quote=row.get("record_quote", ""), row_hash=row_hash,
-                                                recorded_by=user)
-                    report.imported += 1
-                else:
-                    record.source, record.line, record.row_hash = source, row["line"], row_hash
-                    record.url, record.quote = row.get("record_url", "")[:500], row.get("record_quote", "")
-                    record.save(update_fields=["source", "line", "row_hash", "url", "quote"])
-                    report.updated += 1
+                outcome = _write_cluster(row, record=existing.get(row["external_id"]), source=source, user=user)
+                setattr(report, outcome, getattr(report, outcome) + 1)
+                report.placement["regions_matched" if row.get("regions") else "no_region"] += 1
         report.sha256 = table.sha256
 
     return _run(mapping=loaded, path=file_path, report=report, dry_run=dry_run, strict=strict, user=user, body=body)
+
+
+def _write_cluster(row: dict[str, Any], *, record: Any, source: Source, user: User | None) -> str:
+    """Create or update one cluster and its source record; return "imported", "updated" or "unchanged"."""
+    from socialclusters.registry.models import Cluster, PublicationStatus, SourceRecord
+    from socialclusters.registry.services import cluster_search_text
+
+    values = {name: row[name] for name in CLUSTER_FIELDS if name in row}
+    values["country_id"] = row.get("country") or None
+    region_ids = row.get("regions", [])
+    url, quote = row.get("record_url", "")[:500], row.get("record_quote", "")
+    row_hash = normalise.row_hashes([[json.dumps({**values, "regions": region_ids, "url": url, "quote": quote},
+                                                 sort_keys=True, ensure_ascii=False)]])[0]
+    if record is not None and record.row_hash == row_hash:
+        if record.line != row["line"] or record.source_id != source.pk:
+            record.line, record.source = row["line"], source
+            record.save(update_fields=["line", "source"])
+        return "unchanged"
+    cluster = record.cluster if record is not None else Cluster(publication_status=PublicationStatus.PUBLISHED)
+    for name, value in values.items():
+        setattr(cluster, name, value)
+    cluster.search_text = cluster_search_text(cluster)
+    cluster.save()
+    cluster.regions.set(region_ids)
+    if record is None:
+        SourceRecord.objects.create(source=source, cluster=cluster, external_id=row["external_id"], line=row["line"],
+                                    url=url, quote=quote, row_hash=row_hash, recorded_by=user)
+        return "imported"
+    record.source, record.line, record.row_hash, record.url, record.quote = source, row["line"], row_hash, url, quote
+    record.save(update_fields=["source", "line", "row_hash", "url", "quote"])
+    return "updated"
 
 
 def last_committed_run(mapping_name: str) -> Any:

@@ -27,8 +27,8 @@ __all__ = [
     "FLAG_DESCRIPTIONS",
     "POSTCODE_FORMATS",
     "REPAIR_DESCRIPTIONS",
-    "CountryResult",
     "CoordinateResult",
+    "CountryResult",
     "PostcodeResult",
     "RepairResult",
     "decode_html_entities",
@@ -425,7 +425,7 @@ class PostcodeResult:
     flags: dict[str, pd.Series]
 
 
-def _restore_one(postcode: str, country: str) -> tuple[str, str]:
+def _restore_one(postcode: str, country: str) -> tuple[str, str]:  # noqa: PLR0911 - one return per outcome
     """One postcode of a fixed-length numeric country: (value, repair or flag code or '')."""
     digits, max_zeros = POSTCODE_FORMATS[country]
     if country == "US" and (plus_four := _ZIP_PLUS_FOUR.fullmatch(postcode)):
@@ -600,7 +600,7 @@ def parse_coordinates(latitude: pd.Series, longitude: pd.Series) -> CoordinateRe
 def _parse_date(value: str, formats: tuple[str, ...]) -> date | None:
     for date_format in formats:
         try:
-            return datetime.strptime(value, date_format).date()  # noqa: DTZ007 - calendar dates, no time of day
+            return datetime.strptime(value, date_format).date()
         except ValueError:
             continue
     return None
@@ -678,13 +678,15 @@ def translate_uksic2007(values: pd.Series, *, prefix: str = "") -> tuple[pd.Seri
 
 # Words that say what kind of body an organisation is rather than which one.
 _NAME_NOISE = frozenset(
-    """
-    the a an and of de del della des du la le les el los las di da do der die das und et y e
-    limited ltd plc llp llc inc incorporated co company corp corporation cic cio
-    eg e.g ev e.v gmbh ag sa s.a sas sarl scop scic sccl s.coop coop co-op cooperative co-operative
-    cooperativa cooperatif cooperative cooperativo genossenschaft society soc scrl srl spa onlus
-    association asociacion associazione asbl vzw cv bv nv ab oy as
-    """.split()
+    # Compared after accents and punctuation are gone ("co-op" reads "co op", "e.V." reads "e v").
+    {
+        "the", "a", "an", "and", "of", "de", "del", "della", "des", "du", "la", "le", "les", "el", "los", "las", "di",
+        "da", "do", "der", "die", "das", "und", "et", "y", "e", "limited", "ltd", "plc", "llp", "llc", "inc",
+        "incorporated", "co", "company", "corp", "corporation", "cic", "cio", "eg", "ev", "gmbh", "ag", "sa", "sas",
+        "sarl", "scop", "scic", "sccl", "coop", "cooperative", "cooperativa", "cooperatif", "cooperativo",
+        "genossenschaft", "society", "soc", "scrl", "srl", "spa", "onlus", "association", "asociacion", "associazione",
+        "asbl", "vzw", "cv", "bv", "nv", "ab", "oy", "as",
+    }
 )
 _NAME_PUNCTUATION = re.compile(r"[^\w\s]")
 

@@ -68,7 +68,7 @@ def bar_chart(rows: list[tuple[str, str, int]]) -> dict[str, Any]:
         y = index * (CHART_BAR_HEIGHT + CHART_GAP)
         width = max(1, round(room * count / largest)) if count else 0
         bars.append({
-            "code": code, "label": label, "count": count, "y": y, "text_y": y + CHART_BAR_HEIGHT * 0.72,
+            "code": code, "label": label, "count": count, "y": y, "text_y": y + round(CHART_BAR_HEIGHT * 0.72),
             "width": width, "value_x": CHART_LABEL_WIDTH + width + 6,
         })
     height = max(1, len(rows) * (CHART_BAR_HEIGHT + CHART_GAP) - CHART_GAP)

@@ -513,6 +513,13 @@ def test_french_pages_are_in_french(world, client):
     assert "Contrôles d\u2019admission" in text(client.get(f"/fr/clusters/{world.published.pk}/"))
 
 
+def test_french_chart_geometry_is_not_localised(world, client):
+    page = text(client.get("/fr/"))
+    assert "<title id=\"countries-title\">Organisations par pays</title>" in page
+    assert re.search(r'<rect class="chart-bar chart-bar-countries" x="\d+" y="\d+" width="\d+"', page)
+    assert not re.search(r'(?:x|y|width|height)="\d+,\d', page), "French decimal commas in SVG geometry"
+
+
 def test_language_switcher_goes_to_the_same_page_in_french(world, client):
     response = client.post(reverse("set_language"), {"language": "fr", "next": "/clusters/"})
     assert response.status_code == 302
