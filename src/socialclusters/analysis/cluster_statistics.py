@@ -170,7 +170,8 @@ def panels_from_long(
     frame : pandas.DataFrame
         One row per region, sector and period.
     region, sector, period : str
-        Names of the label columns. Labels are sorted in the panels.
+        Names of the label columns. Labels are sorted in the panels (kept in order of first appearance
+        when they cannot be compared, such as a mix of numbers and strings).
     values : sequence of str
         Names of the numeric columns, one panel each (for example ``["employment", "establishments"]``).
     fill_value : float, default 0.0
@@ -212,15 +213,18 @@ def panels_from_long(
 
     codes, labels = [], []
     for argument, column in (("region", region), ("sector", sector), ("period", period)):
-        column_codes, uniques = pd.factorize(frame[column], sort=True)
+        column_codes, uniques = _factorize(frame[column])
         if (column_codes < 0).any():
             row = frame.index[int(np.flatnonzero(column_codes < 0)[0])]
             raise ValueError(f"column {column!r} (given as {argument}) has a missing label in row {row!r}")
         codes.append(column_codes.astype(np.int64))
         labels.append(pd.Index(uniques, name=column))
-    shape = (len(labels[0]), len(labels[1]), len(labels[2]))
-    flat = (codes[0] * shape[1] + codes[1]) * shape[2] + codes[2]
-    if len(flat) and np.bincount(flat, minlength=math.prod(shape)).max() > 1:
+    count_r, count_s, count_t = (len(axis_labels) for axis_labels in labels)
+    # Cells are stored period-major, (periods, sectors, regions), the layout the statistics work in;
+    # the panel shows them as a (regions, sectors, periods) view.
+    flat = (codes[2] * count_s + codes[1]) * count_r + codes[0]
+    size = count_r * count_s * count_t
+    if len(flat) and np.bincount(flat, minlength=size).max() > 1:
         duplicated = frame.duplicated(subset=[region, sector, period], keep=False).to_numpy()
         first = frame.loc[duplicated, [region, sector, period]].iloc[0]
         raise ValueError(
@@ -233,10 +237,21 @@ def panels_from_long(
             numbers = frame[column].to_numpy(dtype=np.float64, na_value=np.nan)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"column {column!r} (given in values) must hold numbers: {exc}") from exc
-        cube = np.full(math.prod(shape), float(fill_value))
+        cube = np.full(size, float(fill_value))
         cube[flat] = numbers
-        panels[column] = RegionSectorPanel(cube.reshape(shape), labels[0], labels[1], labels[2])
+        cube = cube.reshape(count_t, count_s, count_r).transpose(2, 1, 0)
+        panels[column] = RegionSectorPanel(cube, labels[0], labels[1], labels[2])
     return panels
+
+
+def _factorize(column: pd.Series) -> tuple[np.ndarray, Any]:
+    """Integer codes and sorted unique labels (in first-seen order when the labels cannot be sorted)."""
+    # pandas 3 hashes a plain object array about twice as fast as its own string column.
+    values = column if isinstance(column.dtype, pd.CategoricalDtype) else column.to_numpy()
+    try:
+        return pd.factorize(values, sort=True)
+    except TypeError:  # labels of mixed types, such as 2020 and "2020"
+        return pd.factorize(values)
 
 
 # --- checking and shaping inputs ----------------------------------------------------------------------
@@ -250,48 +265,57 @@ def _check_unique(labels: pd.Index, what: str) -> None:
 
 @dataclass(frozen=True)
 class _Grid:
-    """An input table as a float64 cube (regions, sectors, periods), and how to give results back."""
+    """An input table as a float64 cube, and how to give results back in the input's form.
 
-    values: np.ndarray
+    The cube is laid out period-major, ``(periods, sectors, regions)`` and C-contiguous, so that the sums
+    and sorts over regions (per sector and period) and over all cells of a period run over contiguous
+    memory. Results are handed back as transposed views, ``(regions, sectors, periods)``, without copying.
+    """
+
+    values: np.ndarray  # (T, S, R)
     kind: Literal["frame", "array2", "array3", "panel"]
     regions: pd.Index
     sectors: pd.Index
     periods: pd.Index
 
     def where(self, index: tuple[int, int, int]) -> str:
-        region, sector, period = index
+        period, sector, region = index
         place = f"region {self.regions[region]!r}, sector {self.sectors[sector]!r}"
         return place if self.kind in ("frame", "array2") else f"{place}, period {self.periods[period]!r}"
 
     def cells(self, result: np.ndarray) -> Any:
+        """Give back a (T, S, R) result in the input's form."""
         if self.kind == "frame":
-            return pd.DataFrame(result[:, :, 0], index=self.regions, columns=self.sectors)
+            return pd.DataFrame(result[0].T, index=self.regions, columns=self.sectors)
         if self.kind == "array2":
-            return result[:, :, 0]
+            return result[0].T
         if self.kind == "array3":
-            return result
-        return RegionSectorPanel(result, self.regions, self.sectors, self.periods)
+            return result.transpose(2, 1, 0)
+        return RegionSectorPanel(result.transpose(2, 1, 0), self.regions, self.sectors, self.periods)
 
     def per_region(self, result: np.ndarray, name: str) -> Any:
+        """Give back a (T, R) result: one value per region and period."""
         return self._per_axis(result, self.regions, name)
 
     def per_sector(self, result: np.ndarray, name: str) -> Any:
+        """Give back a (T, S) result: one value per sector and period."""
         return self._per_axis(result, self.sectors, name)
 
     def _per_axis(self, result: np.ndarray, labels: pd.Index, name: str) -> Any:
         if self.kind == "frame":
-            return pd.Series(result[:, 0], index=labels, name=name)
+            return pd.Series(result[0], index=labels, name=name)
         if self.kind == "array2":
-            return result[:, 0]
+            return result[0]
         if self.kind == "array3":
-            return result
-        return pd.DataFrame(result, index=labels, columns=self.periods)
+            return result.T
+        return pd.DataFrame(result.T, index=labels, columns=self.periods)
 
     def same_layout(self, other: _Grid, name: str, reference: str) -> None:
         if other.kind != self.kind or other.values.shape != self.values.shape:
+            shape, other_shape = self.values.shape[::-1], other.values.shape[::-1]
             raise ValueError(
                 f"{name} must have the same form and shape as {reference}: got a {other.kind} of shape"
-                f" {other.values.shape} against a {self.kind} of shape {self.values.shape}"
+                f" {other_shape} against a {self.kind} of shape {shape} (regions, sectors, periods)"
             )
         for attribute in ("regions", "sectors", "periods"):
             if not getattr(self, attribute).equals(getattr(other, attribute)):
@@ -304,12 +328,12 @@ class _Grid:
 def _as_grid(matrix: Table, name: str) -> _Grid:
     if isinstance(matrix, RegionSectorPanel):
         values = _as_numbers(matrix.values, name)
-        grid = _Grid(values, "panel", matrix.regions, matrix.sectors, matrix.periods)
+        grid = _Grid(_period_major(values), "panel", matrix.regions, matrix.sectors, matrix.periods)
     elif isinstance(matrix, pd.DataFrame):
         _check_unique(matrix.index, f"{name}'s index (its regions)")
         _check_unique(matrix.columns, f"{name}'s columns (its sectors)")
         values = _as_numbers(matrix, name)[:, :, np.newaxis]
-        grid = _Grid(values, "frame", matrix.index, matrix.columns, pd.RangeIndex(1))
+        grid = _Grid(_period_major(values), "frame", matrix.index, matrix.columns, pd.RangeIndex(1))
     elif isinstance(matrix, pd.Series | Mapping | str | bytes) or np.isscalar(matrix):
         raise TypeError(
             f"{name} must be a regions × sectors DataFrame, a RegionSectorPanel or a 2-D or 3-D array,"
@@ -325,7 +349,7 @@ def _as_grid(matrix: Table, name: str) -> _Grid:
         kind: Literal["array2", "array3"] = "array2" if values.ndim == 2 else "array3"
         if values.ndim == 2:
             values = values[:, :, np.newaxis]
-        grid = _Grid(values, kind, *(pd.RangeIndex(size) for size in values.shape))
+        grid = _Grid(_period_major(values), kind, *(pd.RangeIndex(size) for size in values.shape))
     infinite = np.isinf(grid.values)
     if infinite.any():
         first = tuple(int(i) for i in np.argwhere(infinite)[0])
@@ -340,11 +364,16 @@ def _as_grid(matrix: Table, name: str) -> _Grid:
     return grid
 
 
+def _period_major(values: np.ndarray) -> np.ndarray:
+    """(R, S, T) to a C-contiguous (T, S, R) cube; free for panels built by :func:`panels_from_long`."""
+    return np.ascontiguousarray(values.transpose(2, 1, 0))
+
+
 def _as_numbers(raw: Any, name: str) -> np.ndarray:
     try:
         if isinstance(raw, pd.DataFrame):
             return raw.to_numpy(dtype=np.float64, na_value=np.nan)
-        return np.array(raw, dtype=np.float64)
+        return np.asarray(raw, dtype=np.float64)  # no copy: inputs are never written to
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{name} must hold numbers (NaN for a missing cell): {exc}") from exc
 
@@ -403,15 +432,20 @@ def _quantile_of_sorted(sorted_values: np.ndarray, q: float) -> np.ndarray:
 
 
 class _Computation:
-    """Totals, shares and sorted values of one table, each computed once and shared by the statistics."""
+    """Totals, shares and sorted values of one table, each computed once and shared by the statistics.
+
+    Arrays are in the grid's (periods, sectors, regions) layout; totals keep their summed axes as length 1.
+    """
 
     def __init__(self, grid: _Grid) -> None:
         self.grid = grid
         self.missing = np.isnan(grid.values)
-        self.cells = np.where(self.missing, 0.0, grid.values)
-        self.region_total = self.cells.sum(axis=1, keepdims=True)  # (R, 1, T)
-        self.sector_total = self.cells.sum(axis=0, keepdims=True)  # (1, S, T)
-        self.total = self.region_total.sum(axis=0, keepdims=True)  # (1, 1, T)
+        self.has_missing = bool(self.missing.any())
+        # Never written to: without missing cells this is the caller's array itself.
+        self.cells = np.where(self.missing, 0.0, grid.values) if self.has_missing else grid.values
+        self.region_total = self.cells.sum(axis=1, keepdims=True)  # (T, 1, R)
+        self.sector_total = self.cells.sum(axis=2, keepdims=True)  # (T, S, 1)
+        self.total = self.sector_total.sum(axis=1, keepdims=True)  # (T, 1, 1)
         self.positive = self.cells > 0
         self._sorted: dict[tuple[str, str], np.ndarray] = {}
 
@@ -423,9 +457,15 @@ class _Computation:
 
     @cached_property
     def sector_share(self) -> np.ndarray:
-        """E_s / E: the sector's share of the grand total, shape (1, S, T)."""
+        """E_s / E: the sector's share of the grand total, shape (T, S, 1)."""
         with np.errstate(divide="ignore", invalid="ignore"):
             return self.sector_total / self.total
+
+    @cached_property
+    def region_share(self) -> np.ndarray:
+        """E_r / E: the region's share of the grand total, shape (T, 1, R)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self.region_total / self.total
 
     @cached_property
     def location_quotient(self) -> np.ndarray:
@@ -433,25 +473,24 @@ class _Computation:
         # makes the share NaN, and a zero sector total makes both the share and the sector share zero.
         with np.errstate(divide="ignore", invalid="ignore"):
             quotient = self.share_in_region / self.sector_share
-        quotient[self.missing] = np.nan
+        if self.has_missing:
+            quotient[self.missing] = np.nan
         return quotient
 
     def sorted_positive(self, key: str, values: np.ndarray, scope: str) -> np.ndarray:
         """``values`` of the cells with positive employment, sorted per sector and period or per period."""
         if (key, scope) not in self._sorted:
-            masked = np.where(self.positive, values, np.nan)
-            if scope == "sector":  # rows are (sector, period), members the regions
-                arranged = np.ascontiguousarray(masked.transpose(1, 2, 0))
-            else:  # rows are periods, members every region-sector cell
-                arranged = np.ascontiguousarray(masked.transpose(2, 0, 1)).reshape(masked.shape[2], -1)
-            arranged.sort(axis=-1)
-            self._sorted[key, scope] = arranged
+            masked = np.where(self.positive, values, np.nan)  # a fresh C-contiguous (T, S, R) array
+            if scope == "all":  # rows are periods, members every region-sector cell of the period
+                masked = masked.reshape(masked.shape[0], -1)
+            masked.sort(axis=-1)  # rows are (period, sector), members the regions; NaN sorts last
+            self._sorted[key, scope] = masked
         return self._sorted[key, scope]
 
     def threshold(self, key: str, values: np.ndarray, scope: str, q: float) -> np.ndarray:
         """Quantile ``q`` of ``values`` over the positive cells, shaped to broadcast against the cube."""
         quantile = _quantile_of_sorted(self.sorted_positive(key, values, scope), q)
-        return quantile[np.newaxis, :, :] if scope == "sector" else quantile[np.newaxis, np.newaxis, :]
+        return quantile[:, :, np.newaxis] if scope == "sector" else quantile[:, np.newaxis, np.newaxis]
 
 
 # --- location quotients -------------------------------------------------------------------------------------
@@ -836,8 +875,8 @@ def krugman_index(matrix: Table, *, reference: Literal["all", "rest"] = "all") -
 def _hoover_array(computation: _Computation, by: str) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         if by == "sector":
-            gaps = computation.cells / computation.sector_total - computation.region_total / computation.total
-            index = 0.5 * np.abs(gaps).sum(axis=0)
+            gaps = computation.cells / computation.sector_total - computation.region_share
+            index = 0.5 * np.abs(gaps).sum(axis=2)
         else:
             index = 0.5 * np.abs(computation.share_in_region - computation.sector_share).sum(axis=1)
     return np.clip(index, 0.0, 1.0)
@@ -885,7 +924,7 @@ def _herfindahl_array(computation: _Computation, by: str) -> np.ndarray:
         if by == "region":
             index = np.square(computation.share_in_region).sum(axis=1)
         else:
-            index = np.square(computation.cells / computation.sector_total).sum(axis=0)
+            index = np.square(computation.cells / computation.sector_total).sum(axis=2)
     return np.clip(index, 0.0, 1.0)
 
 
@@ -928,17 +967,19 @@ def herfindahl_hirschman_index(matrix: Table, *, by: Literal["region", "sector"]
 
 
 def _gini_array(computation: _Computation) -> np.ndarray:
-    # Work in (sector, period, region) layout so that each sort runs over contiguous memory.
-    key = np.nan_to_num(computation.location_quotient, nan=0.0).transpose(1, 2, 0)
-    order = np.argsort(key, axis=-1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        region_share = (computation.region_total / computation.total).transpose(1, 2, 0)  # (1, T, R)
-        sector_share = (computation.cells / computation.sector_total).transpose(1, 2, 0)  # (S, T, R)
-    x = np.take_along_axis(np.broadcast_to(region_share, order.shape), order, axis=-1)
-    y = np.take_along_axis(sector_share, order, axis=-1)
+    count_t, count_s, count_r = computation.cells.shape
+    # Regions with no employment (NaN LQ) have no weight on the curve; missing cells count as zero.
+    key = np.nan_to_num(computation.location_quotient, nan=0.0)
+    order = np.argsort(key, axis=-1)  # per (period, sector), over contiguous regions
+    # Gather through flat indices: each row's region order, offset to its period (for E_r / E) or to its
+    # own row (for the LQ); cheaper than take_along_axis over a broadcast array.
+    x = np.take(computation.region_share.reshape(-1), order + (np.arange(count_t) * count_r)[:, None, None])
+    quotient = np.take(key.reshape(-1), order + (np.arange(count_t * count_s) * count_r).reshape(count_t, count_s, 1))
+    y = quotient * x  # E_rs / E_s = LQ_rs * E_r / E
     cumulative = np.cumsum(y, axis=-1)
     # Twice the area between the diagonal and the localisation curve, by trapezoids.
     gini = 1.0 - (x * (2.0 * cumulative - y)).sum(axis=-1)
+    gini[computation.sector_total[:, :, 0] == 0] = np.nan
     return np.clip(gini, 0.0, 1.0)
 
 

@@ -14,11 +14,12 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from ninja import NinjaAPI, Swagger
+from ninja import NinjaAPI, Router, Swagger
 from ninja.operation import Operation
 
 from socialclusters.api import errors
 from socialclusters.api.registry import router as registry_router
+from socialclusters.errors import NotFound
 
 DESCRIPTION = """\
 The JSON twin of every public page of socialclusters, with CSV and GeoJSON downloads of any filtered
@@ -61,3 +62,14 @@ api = SocialClustersAPI(
 )
 errors.register(api)
 api.add_router("/", registry_router)
+
+# Last, so it only sees what no operation matched: unknown API paths answer JSON like the rest of the API.
+fallback = Router()
+
+
+@fallback.api_operation(["GET", "POST", "PUT", "PATCH", "DELETE"], "/{path:rest}", include_in_schema=False)
+def unknown_path(request: HttpRequest, rest: str) -> None:
+    raise NotFound(f"no API operation at {request.path}")
+
+
+api.add_router("/", fallback)

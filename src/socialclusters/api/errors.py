@@ -47,11 +47,12 @@ def _field_of(loc: tuple[Any, ...] | list[Any]) -> tuple[str, str | None]:
 
 
 def register(api: NinjaAPI) -> None:
-    def domain_error(request: HttpRequest, exc: errors.SocialClustersError) -> HttpResponse:
+    # Ninja passes the raised exception; each handler is registered for one class (and its subclasses).
+    def domain_error(request: HttpRequest, exc: Any) -> HttpResponse:
         status = next((STATUS_OF_ERROR[cls] for cls in type(exc).__mro__ if cls in STATUS_OF_ERROR), 400)
         return api.create_response(request, {"detail": exc.message, "field": exc.field}, status=status)
 
-    def invalid_input(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    def invalid_input(request: HttpRequest, exc: Any) -> HttpResponse:
         problems = []
         for error in exc.errors:
             location, field = _field_of(error.get("loc", ()))
@@ -62,11 +63,11 @@ def register(api: NinjaAPI) -> None:
             request, {"detail": detail, "field": first["field"], "errors": problems}, status=422
         )
 
-    def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    def http_error(request: HttpRequest, exc: Any) -> HttpResponse:
         detail = "sign in to use this operation" if isinstance(exc, AuthenticationError) else str(exc)
         return api.create_response(request, {"detail": detail, "field": None}, status=exc.status_code)
 
-    def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    def not_found(request: HttpRequest, exc: Any) -> HttpResponse:
         return api.create_response(request, {"detail": "not found", "field": None}, status=404)
 
     api.add_exception_handler(errors.SocialClustersError, domain_error)

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
 from ninja import P, PathEx, Query, QueryEx, Router, Status
 
+from socialclusters.accounts.models import User
 from socialclusters.api.auth import PUBLIC, SECRETARIAT, SIGNED_IN, require_secretariat, session_auth
 from socialclusters.api.errors import AUTH_ERRORS, PUBLIC_ERRORS, WORKFLOW_ERRORS
 from socialclusters.api.schemas import (
@@ -57,6 +58,7 @@ from socialclusters.registry.models import (
     Cluster,
     Country,
     DuplicateCandidate,
+    MemberType,
     Organisation,
     ProfileChange,
     Region,
@@ -68,6 +70,7 @@ from socialclusters.registry.models import (
 
 router = Router()
 
+MEMBER_TYPE: dict[str, MemberType] = {kind.value: member_type for kind, member_type in MEMBER_TYPE_OF_KIND.items()}
 ObjectId = PathEx[int, P(ge=1, le=MAX_ID, description="The object's id.")]
 # Browsers and proxies may keep the region map for this long, then revalidate with the ETag.
 REGION_MAP_MAX_AGE = 600
@@ -104,6 +107,12 @@ class SectorListOut(ListOut[SectorOut]):
 
 class CountryListOut(ListOut[CountryOut]):
     """Countries."""
+
+
+def _user(request: HttpRequest) -> User | None:
+    """The signed-in user, or None for an anonymous visitor (what the selectors expect)."""
+    user = request.user
+    return user if isinstance(user, User) and user.is_authenticated else None
 
 
 def _paged(page: selectors.Page, item: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
@@ -194,7 +203,7 @@ def _organisation_detail(org: Organisation, visible_cluster_ids: set[int]) -> di
         "size_band": org.size_band,
         "founded": org.founded,
         "dissolved": org.dissolved,
-        "flags": list(org.flags or []),
+        "flags": [str(flag) for flag in org.flags or []],
         "created_at": org.created_at,
         "updated_at": org.updated_at,
         "memberships": [
@@ -241,7 +250,7 @@ def _cluster_detail(cluster: Cluster) -> dict[str, Any]:
         "business": [], "research": [], "public": [], "civil_society": [], "unclassified": []
     }
     for m in cluster.memberships.all():
-        member_type = MEMBER_TYPE_OF_KIND.get(m.organisation.kind)
+        member_type = MEMBER_TYPE.get(m.organisation.kind)
         members[member_type.value if member_type else "unclassified"].append({
             "organisation": {"id": m.organisation.pk, "name": m.organisation.name},
             "kind": m.organisation.kind,
@@ -397,7 +406,7 @@ def overview(request: HttpRequest) -> dict[str, Any]:
 
 def _organisation_filters(request: HttpRequest, query: OrganisationFilterQuery) -> selectors.OrganisationFilters:
     # Membership of a draft cluster is not public: filtering by a cluster one cannot see is refused.
-    if query.cluster is not None and not selectors.visible_clusters(request.user).filter(pk=query.cluster).exists():
+    if query.cluster is not None and not selectors.visible_clusters(_user(request)).filter(pk=query.cluster).exists():
         raise ValidationError(f"no published cluster with id {query.cluster}", field="cluster")
     return query.to_filters()
 
@@ -430,10 +439,10 @@ def organisations_geojson(request: HttpRequest, query: Query[OrganisationFilterQ
 
 @router.get("/organisations/{id}", response={200: OrganisationDetailOut, **PUBLIC_ERRORS}, tags=["organisations"],
             summary="One organisation", description="The organisation's page as JSON, with its sources. " + PUBLIC)
-def get_organisation(request: HttpRequest, id: ObjectId) -> dict[str, Any]:  # noqa: A002 - the path says id
+def get_organisation(request: HttpRequest, id: ObjectId) -> dict[str, Any]:
     org = selectors.organisation_detail(id)
     cluster_ids = {m.cluster_id for m in org.memberships.all()}
-    visible = set(selectors.visible_clusters(request.user).filter(pk__in=cluster_ids).values_list("pk", flat=True)) \
+    visible = set(selectors.visible_clusters(_user(request)).filter(pk__in=cluster_ids).values_list("pk", flat=True)) \
         if cluster_ids else set()
     return _organisation_detail(org, visible)
 
@@ -446,7 +455,7 @@ def get_organisation(request: HttpRequest, id: ObjectId) -> dict[str, Any]:  # n
             description="Published clusters matching every filter, by name; drafts too for the secretariat and for "
             "the clusters a signed-in manager runs. " + PUBLIC)
 def list_clusters(request: HttpRequest, query: Query[ClusterListQuery]) -> dict[str, Any]:
-    qs = selectors.cluster_list(query.to_filters(), user=request.user)
+    qs = selectors.cluster_list(query.to_filters(), user=_user(request))
     return _paged(selectors.paginate(qs, page=query.page, page_size=query.page_size), _cluster_item)
 
 
@@ -454,7 +463,7 @@ def list_clusters(request: HttpRequest, query: Query[ClusterListQuery]) -> dict[
             summary="The cluster list as CSV", description="Every visible cluster matching the filters. " + PUBLIC,
             openapi_extra=_csv_doc("Clusters", exports.CLUSTER_COLUMNS))
 def clusters_csv(request: HttpRequest, query: Query[ClusterFilterQuery]) -> StreamingHttpResponse:
-    qs = selectors.cluster_list(query.to_filters(), user=request.user)
+    qs = selectors.cluster_list(query.to_filters(), user=_user(request))
     return _download(exports.clusters_csv(qs), content_type=CSV, name="clusters")
 
 
@@ -465,7 +474,7 @@ def clusters_csv(request: HttpRequest, query: Query[ClusterFilterQuery]) -> Stre
             "`location_method` says which). " + PUBLIC,
             openapi_extra=_geojson_doc("Clusters", exports.CLUSTER_FEATURE_PROPERTIES))
 def clusters_geojson(request: HttpRequest, query: Query[ClusterFilterQuery]) -> StreamingHttpResponse:
-    qs = selectors.cluster_list(query.to_filters(), user=request.user)
+    qs = selectors.cluster_list(query.to_filters(), user=_user(request))
     return _download(exports.clusters_geojson(qs), content_type=GEOJSON, name="clusters")
 
 
@@ -473,8 +482,8 @@ def clusters_geojson(request: HttpRequest, query: Query[ClusterFilterQuery]) -> 
             summary="One cluster",
             description="The cluster's page as JSON: members by type, sectors, regions, admission checks, sources. "
             "A draft is found only by the secretariat and the cluster's managers (404 for others). " + PUBLIC)
-def get_cluster(request: HttpRequest, id: ObjectId) -> dict[str, Any]:  # noqa: A002
-    return _cluster_detail(selectors.cluster_detail(id, user=request.user))
+def get_cluster(request: HttpRequest, id: ObjectId) -> dict[str, Any]:
+    return _cluster_detail(selectors.cluster_detail(id, user=_user(request)))
 
 
 # --- regions and reference lists ----------------------------------------------------------------
@@ -579,7 +588,10 @@ def list_countries(request: HttpRequest) -> dict[str, Any]:
     return {
         "count": len(countries),
         "items": [
-            {**(_country_ref(c) or {}), "alpha3": c.alpha3, "is_eu": c.is_eu, "organisation_count": c.organisation_count}
+            {
+                "code": c.code, "nuts_code": c.nuts_code, "name": c.name, "alpha3": c.alpha3, "is_eu": c.is_eu,
+                "organisation_count": getattr(c, "organisation_count", 0),
+            }
             for c in countries
         ],
     }
@@ -603,7 +615,7 @@ def list_changes(request: HttpRequest, query: Query[ChangeListQuery]) -> dict[st
              tags=["workflow"], summary="Propose a change to a cluster",
              description="The cluster's managers and the secretariat. A draft cluster changes at once; a published "
              "one's change waits for the secretariat (status `submitted`). Others get 403. " + SIGNED_IN)
-def propose_cluster_change(request: HttpRequest, id: ObjectId, payload: ClusterChangeIn) -> Status[dict[str, Any]]:  # noqa: A002
+def propose_cluster_change(request: HttpRequest, id: ObjectId, payload: ClusterChangeIn) -> Status[dict[str, Any]]:
     cluster = selectors.cluster_detail(id, user=request.auth)  # type: ignore[attr-defined]
     change = services.propose_change(
         user=request.auth, target=cluster, data=payload.model_dump(mode="json", exclude_unset=True)  # type: ignore[attr-defined]
@@ -616,7 +628,7 @@ def propose_cluster_change(request: HttpRequest, id: ObjectId, payload: ClusterC
              description="The organisation's managers and the secretariat; the change waits for the secretariat "
              "unless the secretariat makes it. Others get 403. " + SIGNED_IN)
 def propose_organisation_change(
-    request: HttpRequest, id: ObjectId, payload: OrganisationChangeIn  # noqa: A002
+    request: HttpRequest, id: ObjectId, payload: OrganisationChangeIn
 ) -> Status[dict[str, Any]]:
     organisation = selectors.organisation_detail(id)
     change = services.propose_change(
@@ -629,7 +641,7 @@ def propose_organisation_change(
              tags=["workflow"], summary="Validate a submitted change",
              description="The values reach the profile and the author is told. 409 when the change is not waiting "
              "for validation. " + SECRETARIAT)
-def validate_change(request: HttpRequest, id: ObjectId) -> dict[str, Any]:  # noqa: A002
+def validate_change(request: HttpRequest, id: ObjectId) -> dict[str, Any]:
     change = services.validate_change(user=request.auth, change=selectors.profile_change(id))  # type: ignore[attr-defined]
     return _change_out(selectors.profile_change(change.pk))
 
@@ -638,7 +650,7 @@ def validate_change(request: HttpRequest, id: ObjectId) -> dict[str, Any]:  # no
              tags=["workflow"], summary="Return a submitted change with a reason",
              description="The profile stays as it was and the author is told why. 409 when the change is not "
              "waiting for validation. " + SECRETARIAT)
-def return_change(request: HttpRequest, id: ObjectId, payload: ReturnIn) -> dict[str, Any]:  # noqa: A002
+def return_change(request: HttpRequest, id: ObjectId, payload: ReturnIn) -> dict[str, Any]:
     change = services.return_change(
         user=request.auth, change=selectors.profile_change(id), reason=payload.reason  # type: ignore[attr-defined]
     )

@@ -20,8 +20,8 @@ from socialclusters.registry.models import (
     ClusterKind,
     ClusterLabel,
     DuplicateStatus,
-    MemberType,
     MembershipRole,
+    MemberType,
     OrganisationKind,
     OrganisationStatus,
     PublicationStatus,
@@ -106,7 +106,9 @@ _NACE = "NACE Rev. 2 code: a section letter (Q) or a division, group or class (8
 
 
 # The six social economy families (models.SOCIAL_ECONOMY_KINDS; a test keeps the two equal) or "any".
-SocialEconomyFamily = Literal["any", "cooperative", "mutual", "association", "foundation", "social_enterprise", "other_se"]
+SocialEconomyFamily = Literal[
+    "any", "cooperative", "mutual", "association", "foundation", "social_enterprise", "other_se"
+]
 
 
 class OrganisationFilterQuery(Schema):
@@ -336,7 +338,9 @@ class OrganisationDetailOut(Schema):
     dissolved: dt.date | None = Field(description="Dissolution date.")
     status: OrganisationStatus = Field(description="active, dissolved or unknown.")
     website: str = Field(description="Website address.")
-    flags: list[Any] = Field(description="Data quality flags raised by imports and checks.")
+    flags: list[str] = Field(
+        description="Data quality flags raised by imports (for example misdecoded_characters, unmapped_value)."
+    )
     is_illustrative: bool = Field(description="Illustrative, not real data.")
     created_at: dt.datetime = Field(description="When the record was created.")
     updated_at: dt.datetime = Field(description="When it last changed.")

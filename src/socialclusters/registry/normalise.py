@@ -19,9 +19,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
 
 __all__ = [
     "FLAG_DESCRIPTIONS",
@@ -100,6 +103,7 @@ def _mask(values: pd.Series, test: Callable[[str], bool]) -> pd.Series:
 
     A list comprehension over plain strings costs a fraction of a pandas string method on this scale.
     """
+    import pandas as pd
     return pd.Series([test(value) for value in values.tolist()], index=values.index, dtype=bool)
 
 
@@ -137,7 +141,8 @@ def fold(text: str) -> str:
     lowered = text.casefold()
     if lowered.isascii():
         return lowered
-    return unicodedata.normalize("NFKD", lowered).translate(_COMBINING)
+    # Compatibility decomposition can yield capitals (mathematical letters), hence the second casefold.
+    return unicodedata.normalize("NFKD", lowered).translate(_COMBINING).casefold()
 
 
 def organisation_search_text(
@@ -202,6 +207,8 @@ def realign_split_entities(fields: Sequence[str], named: Sequence[bool]) -> list
 def decode_html_entities(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Decode HTML entities (``&amp;``, ``&#39;``, also without their ``;``); return values and a changed mask.
 
+    >>> import pandas as pd
+
     >>> values, changed = decode_html_entities(pd.Series(["Rh&#244;ne", "Crown O&#39;Maine", "A & B"]))
     >>> values.tolist(), changed.tolist()
     (['Rhône', "Crown O'Maine", 'A & B'], [True, True, False])
@@ -232,6 +239,8 @@ def repair_mojibake(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Decode again text that was UTF-8 read as Windows-1252 ("CafÃ©" → "Café").
 
     Only values with the tell-tale pairs are tried, and a value changes only if it re-decodes cleanly.
+
+    >>> import pandas as pd
 
     >>> values, changed = repair_mojibake(pd.Series(["CafÃ© Coop", "SÃO PAULO", "Café"]))
     >>> values.tolist(), changed.tolist()
@@ -302,6 +311,8 @@ def repair_misdecoded(primary: pd.Series, alternative: pd.Series | None = None) 
     non-ASCII) looked up in the alternative; where it matches, the lost characters are filled in. What no
     alternative repairs stays as it is and is reported as damaged.
 
+    >>> import pandas as pd
+
     >>> result = repair_misdecoded(pd.Series(["Kantstra? 10", "B?hlen", "G?TEBORG", "Caf\\ufffd", "Lyon"]),
     ...                            pd.Series(["Kantstraße", "Böhlen", "Göteborg", "", "Lyon"]))
     >>> result.values.tolist()
@@ -309,6 +320,7 @@ def repair_misdecoded(primary: pd.Series, alternative: pd.Series | None = None) 
     >>> result.repaired.tolist(), result.damaged.tolist()
     ([True, True, True, False, False], [False, False, False, True, False])
     """
+    import pandas as pd
     suspect = _mask(primary, _has_question_mark)
     if suspect.any():
         suspect.loc[suspect] = primary[suspect].str.contains(_LOST_CHARACTER)
@@ -351,6 +363,8 @@ def normalise_country(
     register's "Country 2", in alpha-3) is used instead. ``unknown`` marks rows with a code that neither
     column resolves; ``missing`` rows with no code at all.
 
+    >>> import pandas as pd
+
     >>> result = normalise_country(pd.Series(["us", "DEU", "EL", "Scotland", "", "FR"]),
     ...                            alpha2={"US", "DE", "GR", "GB", "FR"},
     ...                            alpha3_to_alpha2={"USA": "US", "DEU": "DE", "GBR": "GB", "FRA": "FR"},
@@ -366,6 +380,7 @@ def normalise_country(
      'country_nuts': [False, False, True, False, False, False],
      'country_from_alternative': [False, False, False, True, False, False]}
     """
+    import pandas as pd
     known = {code.upper(): code.upper() for code in alpha2}
     lookup = {**known, **{k.upper(): v.upper() for k, v in alpha3_to_alpha2.items()}}
     lookup.update({alias: iso for alias, iso in _NUTS_COUNTRY_ALIASES.items() if iso in known})
@@ -458,6 +473,8 @@ def restore_postcodes(
       country's codes can have is zero-padded (``8003`` → ``08003`` in Spain); one shorter still is kept and
       flagged ``postcode_ambiguous``; one of the wrong shape is kept and flagged ``postcode_format``.
 
+    >>> import pandas as pd
+
     >>> result = restore_postcodes(pd.Series(["8003", "4564", "100", "N/A", "18/11/2018", "F-75001", "2453"]),
     ...                            pd.Series(["ES", "DE", "BE", "FR", "GB", "FR", "US"]),
     ...                            alternative=pd.Series(["", "", "", "", "PH13 9PN", "", ""]))
@@ -468,6 +485,8 @@ def restore_postcodes(
     ['postcode_ambiguous', 'postcode_from_alternative', 'postcode_leading_zeros', 'postcode_placeholder',
      'postcode_prefix']
     """
+    import numpy as np
+    import pandas as pd
     index = postcodes.index
     false = pd.Series(False, index=index)
     cleaned = [" ".join(value.split()) for value in postcodes.tolist()]
@@ -539,10 +558,14 @@ def parse_numbers(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
 
     A decimal comma is accepted ("0,5").
 
+    >>> import pandas as pd
+
     >>> numbers, invalid = parse_numbers(pd.Series(["0.96", "", "0,5", "high"]))
     >>> numbers.tolist(), invalid.tolist()
     ([0.96, nan, 0.5, nan], [False, False, False, True])
     """
+    import numpy as np
+    import pandas as pd
     stripped = values.str.strip()
     array = np.array(pd.to_numeric(stripped, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan))
     unread = np.isnan(array) & (stripped != "").to_numpy()
@@ -568,6 +591,8 @@ def parse_coordinates(latitude: pd.Series, longitude: pd.Series) -> CoordinateRe
     Both are dropped together when either is unreadable, missing, out of range, or when the point is
     exactly (0, 0), the "null island" of failed geocoders. The row itself is kept.
 
+    >>> import pandas as pd
+
     >>> result = parse_coordinates(pd.Series(["51.2", "95", "", "x", "0", "48.1"]),
     ...                            pd.Series(["12.3", "10", "5", "1", "0", "200"]))
     >>> result.latitude.tolist()
@@ -577,6 +602,8 @@ def parse_coordinates(latitude: pd.Series, longitude: pd.Series) -> CoordinateRe
      'coordinates_incomplete': [False, False, True, False, False, False],
      'coordinates_out_of_range': [False, True, False, False, True, True]}
     """
+    import numpy as np
+    import pandas as pd
     lat, lat_invalid = parse_numbers(latitude)
     lon, lon_invalid = parse_numbers(longitude)
     invalid = lat_invalid | lon_invalid
@@ -612,10 +639,13 @@ def parse_dates(values: pd.Series, formats: Sequence[str] = ("%d/%m/%Y",)) -> tu
     Each format is tried in turn, then ISO 8601 (``2014-11-06``), which spreadsheets and JSON produce.
     Day and month may lack their leading zero (``6/1/1978``). Distinct values are parsed once.
 
+    >>> import pandas as pd
+
     >>> dates, invalid = parse_dates(pd.Series(["11/8/1863", "", "2014-11-06", "31/2/2000"]))
     >>> dates.tolist(), invalid.tolist()
     ([datetime.date(1863, 8, 11), None, datetime.date(2014, 11, 6), None], [False, False, False, True])
     """
+    import pandas as pd
     tried = (*formats, "%Y-%m-%d")
     stripped = values.str.strip()
     distinct = {value: _parse_date(value, tried) for value in stripped.unique() if value}
@@ -632,6 +662,8 @@ _URL_REST = re.compile(r"[/?#:].*$")
 
 def normalise_domain(values: pd.Series) -> pd.Series:
     """The web domain of each address or domain: lower case, no scheme, ``www.``, port or path.
+
+    >>> import pandas as pd
 
     >>> normalise_domain(pd.Series(["https://www.Example.coop/about", "genotrust.coop", "", "bcn.coop."])).tolist()
     ['example.coop', 'genotrust.coop', '', 'bcn.coop']
@@ -658,6 +690,8 @@ def translate_uksic2007(values: pd.Series, *, prefix: str = "") -> tuple[pd.Seri
     UK SIC 2007 equals NACE Rev. 2 down to four digits (classes); five-digit UK subclasses map to their
     class. ``prefix`` is removed first ("UKSIC07-4711" → "4711"). Returns the NACE codes (empty where none)
     and a mask of non-empty codes with no equivalent.
+
+    >>> import pandas as pd
 
     >>> codes, unknown = translate_uksic2007(pd.Series(["UKSIC07-4711", "UKSIC07-56102", "UKSIC07-47", "",
     ...                                                  "UKSIC07-9999"]), prefix="UKSIC07-")
@@ -715,7 +749,9 @@ def name_similarity(first: str, second: str) -> float:
     a, b = " ".join(sorted(name_key(first).split())), " ".join(sorted(name_key(second).split()))
     if not a or not b:
         return 0.0
-    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
+    # difflib's ratio depends on the order of its arguments; the larger of both keeps the score symmetric.
+    return max(difflib.SequenceMatcher(None, a, b, autojunk=False).ratio(),
+               difflib.SequenceMatcher(None, b, a, autojunk=False).ratio())
 
 
 # --- change detection -----------------------------------------------------------------------------

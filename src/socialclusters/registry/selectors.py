@@ -378,7 +378,9 @@ def region_detail(code: str, *, version: str = "2021") -> Region:
         raise NotFound(f"no NUTS {version} region with code '{code}'") from None
 
 
-def regions(*, level: int | None = None, country: str = "", parent: str = "", version: str = "2021") -> QuerySet[Region]:
+def regions(
+    *, level: int | None = None, country: str = "", parent: str = "", version: str = "2021"
+) -> QuerySet[Region]:
     """NUTS regions of one version, optionally of one level, one country (ISO or NUTS code) or one parent."""
     qs = Region.objects.filter(version=version).select_related("country", "parent")
     if level is not None:
@@ -413,7 +415,8 @@ def sectors(*, level: str = "") -> QuerySet[Sector]:
     qs = Sector.objects.all()
     if level:
         if level not in SectorLevel.values:
-            raise ValidationError(f"unknown NACE level '{level}' (one of {', '.join(SectorLevel.values)})", field="level")
+            choices = ", ".join(SectorLevel.values)
+            raise ValidationError(f"unknown NACE level '{level}' (one of {choices})", field="level")
         qs = qs.filter(level=level)
     return qs.order_by("code")
 

@@ -53,7 +53,7 @@ from socialclusters.web import Audience, access, form_errors
 
 # In SVG units; the chart scales to its column, so these also set the text's relative size.
 CHART_WIDTH = 480
-CHART_LABEL_WIDTH = 190
+CHART_LABEL_WIDTH = 200
 CHART_VALUE_WIDTH = 48
 CHART_BAR_HEIGHT = 22
 CHART_GAP = 7

@@ -1,4 +1,4 @@
-"""Who may call what: every API operation × every role, driven from one table.
+"""Who may call what: every API operation by every role, driven from one table.
 
 Each row names an operation as the OpenAPI schema does ("METHOD path"), how to call it on the test
 registry (``world``), and the status each role gets. ``manager_own`` manages the object the row

@@ -146,7 +146,8 @@ def test_organisation_detail(client, world):
     body = json_of(client.get(f"{API}/organisations/{world.paris.pk}"))
     assert body["name"] == "Coopérative Alpha"
     assert body["alt_names"] == ["Alpha"]
-    assert body["kind"] == "cooperative" and body["kind_label"] == "Cooperative"
+    assert body["kind"] == "cooperative"
+    assert body["kind_label"] == "Cooperative"
     assert body["is_social_economy"] is True
     assert body["legal_form"] == {
         "code": "api-test-coop", "label": "Test cooperative",
@@ -267,7 +268,8 @@ def test_cluster_detail(client, world):
     assert body["regions"] == [{"code": "FR101", "name": "Paris", "level": 3, "version": "2021"}]
     admission = body["admission"]
     assert admission["status"] == "failed"  # 2 committed members, not 15
-    assert admission["passed"] is False and admission["exempt"] is False
+    assert admission["passed"] is False
+    assert admission["exempt"] is False
     checks = {c["code"]: c for c in admission["checks"]}
     assert set(checks) == {"committed_members", "member_types", "management_fte", "website_in_english"}
     assert checks["committed_members"]["passed"] is False
@@ -276,7 +278,8 @@ def test_cluster_detail(client, world):
     assert all(c["label"] and c["detail"] for c in admission["checks"])
     assert body["management_fte"] == 1.5
     assert body["sources"][0]["source"]["name"] == "api-test-register"
-    assert body["is_illustrative"] is False and body["has_illustrative_members"] is False
+    assert body["is_illustrative"] is False
+    assert body["has_illustrative_members"] is False
 
 
 def test_cluster_detail_reports_an_exemption(client, world):
@@ -313,10 +316,12 @@ def test_region_detail(client, world):
     body = json_of(client.get(f"{API}/regions/fr101"))
     assert body["code"] == "FR101"
     assert (body["level"], body["version"], body["country"], body["parent"]) == (3, "2021", "FR", "FR10")
-    assert body["name"] == "Paris" and body["name_native"] == "Paris"
+    assert body["name"] == "Paris"
+    assert body["name_native"] == "Paris"
     assert body["parent_region"]["code"] == "FR10"
     assert body["country_detail"]["code"] == "FR"
-    assert body["urban_rural"] == 1 and body["urban_rural_label"] == "Predominantly urban"
+    assert body["urban_rural"] == 1
+    assert body["urban_rural_label"] == "Predominantly urban"
     assert body["label_point"]["longitude"] == pytest.approx(2.35, abs=0.2)
     assert body["organisation_count"] == 1
     assert body["geometry_detail"] == "simplified"
@@ -349,7 +354,8 @@ def test_region_list(client, world):
     level0 = json_of(client.get(f"{API}/regions?level=0"))
     assert {"FR", "DE", "EL"} <= {r["code"] for r in level0["items"]}
     greece = json_of(client.get(f"{API}/regions?level=2&country=GR"))
-    assert greece["count"] > 0 and all(r["code"].startswith("EL") for r in greece["items"])
+    assert greece["count"] > 0
+    assert all(r["code"].startswith("EL") for r in greece["items"])
     assert json_of(client.get(f"{API}/regions?level=2&country=EL"))["count"] == greece["count"]
 
 
@@ -363,7 +369,8 @@ def test_regions_geojson_is_a_cacheable_map_layer(client, world):
     response = client.get(f"{API}/regions.geojson?level=2&country=FR")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/geo+json"
-    assert "max-age=" in response["Cache-Control"] and "public" in response["Cache-Control"]
+    assert "max-age=" in response["Cache-Control"]
+    assert "public" in response["Cache-Control"]
     etag = response["ETag"]
     collection = response.json()
     assert collection["type"] == "FeatureCollection"
@@ -379,7 +386,8 @@ def test_regions_geojson_is_a_cacheable_map_layer(client, world):
     # A new organisation changes the counts, so the ETag changes too.
     OrganisationFactory(region=Region.objects.get(code="FR102"), nuts2="FR10")
     changed = client.get(f"{API}/regions.geojson?level=2&country=FR", HTTP_IF_NONE_MATCH=etag)
-    assert changed.status_code == 200 and changed["ETag"] != etag
+    assert changed.status_code == 200
+    assert changed["ETag"] != etag
 
 
 # --- reference lists ------------------------------------------------------------------------------
@@ -403,7 +411,8 @@ def test_countries(client, world):
     assert body["count"] == len(body["items"])
     assert by_code["GR"]["nuts_code"] == "EL"
     assert by_code["FR"]["organisation_count"] == 3
-    assert by_code["FR"]["is_eu"] is True and by_code["FR"]["alpha3"] == "FRA"
+    assert by_code["FR"]["is_eu"] is True
+    assert by_code["FR"]["alpha3"] == "FRA"
 
 
 # --- the schema and the docs ----------------------------------------------------------------------
@@ -421,7 +430,8 @@ def test_openapi_schema_documents_every_field(client, world):
     assert not undocumented, undocumented
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
-            assert operation.get("summary") and operation.get("description"), (method, path)
+            assert operation.get("summary"), (method, path)
+            assert operation.get("description"), (method, path)
             for parameter in operation.get("parameters", []):
                 assert parameter.get("description"), (method, path, parameter["name"])
 
@@ -440,7 +450,8 @@ def test_docs_page_uses_the_bundled_swagger_ui_and_no_cdn(client, world):
     assert "/static/ninja/swagger-ui-bundle.js" in html
     assert "/static/ninja/swagger-ui.css" in html
     assert "cdn" not in html.lower()
-    assert "https://" not in html and "http://" not in html
+    assert "https://" not in html
+    assert "http://" not in html
     assert "data-csrf-token=" in html
     for asset in ("ninja/swagger-ui-bundle.js", "ninja/swagger-ui-init.js", "ninja/swagger-ui.css"):
         served = client.get(f"/static/{asset}")
@@ -452,3 +463,11 @@ def test_docs_page_uses_the_bundled_swagger_ui_and_no_cdn(client, world):
 def test_api_responses_carry_the_content_security_policy_but_the_docs_are_relaxed(client, world):
     assert "default-src 'self'" in client.get(f"{API}/overview")["Content-Security-Policy"]
     assert "Content-Security-Policy" not in client.get(f"{API}/docs")
+
+
+def test_unknown_api_paths_answer_json(client, world):
+    for path in ("/nothing", "/organisations/1/nothing", "/v2/clusters"):
+        response = client.get(f"{API}{path}")
+        assert response.status_code == 404
+        assert json_of(response) == {"detail": f"no API operation at {API}{path}", "field": None}
+    assert client.post(f"{API}/nothing").status_code == 404

@@ -4,8 +4,9 @@ Schemathesis reads /api/v1/openapi.json from the real WSGI application (every mi
 generates requests for every operation (valid ones and ones that break the schema) and checks
 ``not_a_server_error``. Requests to the signed-in operations are sent three times: anonymously, as
 the manager of the test clusters and as the secretariat (session cookie and CSRF token), so they are
-exercised past their authentication; requests to public operations go as one of the three in turn. Half of the generated ids are aimed at objects that exist,
-so the operations are exercised past "not found" too.
+exercised past their authentication; requests to public operations go as one of the three in turn.
+Half of the generated ids are aimed at objects that exist, so the operations are exercised past
+"not found" too.
 
 It runs inside the test's database transaction (pytest-django's ``db``), on SQLite and PostgreSQL.
 Hypothesis is bounded so the run takes a minute or two: ``max_examples=25`` per operation, no

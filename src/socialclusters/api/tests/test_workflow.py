@@ -43,7 +43,8 @@ def test_manager_proposes_the_secretariat_validates(world, django_capture_on_com
     assert world.published.description == ""  # nothing public changes before validation
 
     mine = json_of(manager.get(f"{API}/changes"))
-    assert mine["count"] == 2 and {c["id"] for c in mine["items"]} == {world.change.pk, change["id"]}
+    assert mine["count"] == 2
+    assert {c["id"] for c in mine["items"]} == {world.change.pk, change["id"]}
 
     secretariat = client_for(world.users["secretariat"])
     pending = json_of(secretariat.get(f"{API}/changes"))

@@ -93,7 +93,10 @@ def test_search_edit_validate_journey(live_server, browser_executable, journey_d
             # The organisation page, with its map drawn by Leaflet from our own API.
             page.get_by_role("link", name="Atelier Solidaire du Rhône").click()
             expect(page.get_by_role("heading", level=1)).to_have_text("Atelier Solidaire du Rhône")
-            expect(page.locator(".map.leaflet-container")).to_be_visible()
+            map_element = page.locator(".map.leaflet-container")
+            expect(map_element).to_be_visible()
+            expect(map_element).to_have_attribute("tabindex", "0")  # Leaflet's arrow and +/- keys
+            expect(map_element).to_have_attribute("aria-label", re.compile("arrow keys"))
             expect(page.locator("path.map-region")).to_have_count(1)
             expect(page.locator("figcaption")).to_contain_text("FRK26")
             expect(page.locator(".leaflet-control-attribution")).to_contain_text("© EuroGeographics")

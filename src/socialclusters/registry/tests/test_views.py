@@ -218,6 +218,18 @@ def test_the_full_directory_page_has_a_live_region_and_htmx_wiring(world, client
     assert 'method="get"' in page  # works without JavaScript
 
 
+def test_directory_and_cluster_pages_do_not_query_per_row(world, client, django_assert_max_num_queries):
+    for number in range(30):
+        org = organisation(name=f"Member cooperative {number:02}", region=world.paris.region, nuts2="FR10")
+        MembershipFactory(organisation=org, cluster=world.published)
+    with django_assert_max_num_queries(12):
+        client.get(reverse("organisation_list"))
+    with django_assert_max_num_queries(14):
+        client.get(reverse("cluster_detail", args=[world.published.pk]))
+    with django_assert_max_num_queries(10):
+        client.get(reverse("region_detail", args=["FR101"]))
+
+
 # --- organisation page ----------------------------------------------------------------------
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from socialclusters.errors import ValidationError
+from socialclusters.errors import SocialClustersError
 from socialclusters.registry.imports import available_mappings, import_clusters
 from socialclusters.registry.management.commands.import_organisations import print_report, write_error_report
 
@@ -43,7 +43,7 @@ class Command(BaseCommand):
         try:
             report = import_clusters(options["path"], mapping=options["mapping"], dry_run=options["dry_run"],
                                      strict=options["strict"], encoding=options["encoding"])
-        except ValidationError as exc:
+        except SocialClustersError as exc:
             write_error_report(options["report"], exc, source=options["path"], mapping=options["mapping"])
             raise CommandError(f"{exc}\nNothing was written.") from None
         if options["report"]:

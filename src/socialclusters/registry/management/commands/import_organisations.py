@@ -12,7 +12,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from socialclusters.errors import ValidationError
+from socialclusters.errors import SocialClustersError
 from socialclusters.registry.imports import DEFAULT_CHUNK_ROWS, ImportReport, available_mappings, import_organisations
 
 # Rejected rows printed on the terminal; the report file lists them all.
@@ -47,7 +47,7 @@ def print_report(command: BaseCommand, report: ImportReport) -> None:
         write(command.style.NOTICE(f"Dry run in {report.seconds:.1f} s: nothing was written."))
 
 
-def write_error_report(path: str | None, error: ValidationError, *, source: str, mapping: str) -> None:
+def write_error_report(path: str | None, error: SocialClustersError, *, source: str, mapping: str) -> None:
     if path:
         Path(path).write_text(json.dumps({
             "file": {"path": source}, "mapping": mapping, "committed": False, "error": str(error),
@@ -113,7 +113,7 @@ class Command(BaseCommand):
                 options["path"], mapping=options["mapping"], dry_run=options["dry_run"], strict=options["strict"],
                 encoding=options["encoding"], chunk_rows=options["chunk_rows"], progress=progress,
             )
-        except ValidationError as exc:
+        except SocialClustersError as exc:
             write_error_report(options["report"], exc, source=options["path"], mapping=options["mapping"])
             raise CommandError(f"{exc}\nNothing was written.") from None
         finally:

@@ -1,0 +1,503 @@
+"""The import service and commands: real files, re-imports, placement, duplicates, and bad input.
+
+Small files are generated in ``tmp_path`` in the layouts of the real sources; the real files are read
+from the shared data folder by path (never copied).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import CommandError, call_command
+
+from socialclusters.errors import ValidationError
+from socialclusters.registry import imports
+from socialclusters.registry.models import (
+    Cluster,
+    ClusterKind,
+    DuplicateCandidate,
+    ImportRun,
+    Organisation,
+    OrganisationKind,
+    OrganisationStatus,
+    PublicationStatus,
+    Source,
+    SourceRecord,
+)
+
+pytestmark = pytest.mark.django_db
+
+SHARED = Path(settings.SHARED_DATA_DIR) if settings.SHARED_DATA_DIR else None
+needs_shared = pytest.mark.skipif(SHARED is None, reason="the shared data folder (../shared/data) is missing")
+DOTCOOP_FILE = "dotcoop-active-domains-2019-10-03.csv"
+COOPS_UK_FILE = "co-ops-uk-2017-06-organisations-sample.csv"
+
+DOTCOOP_HEADER = ["Row", "Roid", "Domain", "Registrar", "RegistrantId", "CreationDate", "Name", "Street",
+                  "Street number", "Street Name", "City", "City 2", "State", "State 2", "Country", "Country 2",
+                  "PostCode", "Zip", "Latitude", "Longitude", "Relevance", "", ""]
+BERLIN = {"Roid": "D1-CNIC", "Domain": "berlin.coop", "Name": "Berliner Genossenschaft eG",
+          "Street": "Unter den Linden 1", "Street Name": "Unter den Linden", "City": "Berlin", "City 2": "Berlin",
+          "Country": "DE", "Country 2": "DEU", "PostCode": "10117", "Zip": "10117", "Latitude": "52.517",
+          "Longitude": "13.3889", "Relevance": "0.97"}
+
+
+def coop_row(number: int, **values: str) -> dict[str, str]:
+    row = {name: "" for name in DOTCOOP_HEADER if name}
+    row.update(BERLIN)
+    row.update(Row=str(number), Roid=f"D{number}-CNIC", Domain=f"coop{number}.coop", Name=f"Genossenschaft {number}")
+    row.update(values)
+    return row
+
+
+def write_coop_csv(path: Path, rows: list[dict[str, str]], encoding: str = "utf-8") -> Path:
+    with open(path, "w", encoding=encoding, newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(DOTCOOP_HEADER)
+        for row in rows:
+            writer.writerow([row.get(name, "") for name in DOTCOOP_HEADER])
+    return path
+
+
+def organisation(external_id: str) -> Organisation:
+    return SourceRecord.objects.select_related("organisation__region").get(external_id=external_id).organisation
+
+
+def written_rows() -> tuple[int, int, int, int]:
+    return (Organisation.objects.count(), SourceRecord.objects.count(), Source.objects.count(),
+            ImportRun.objects.count())
+
+
+# --- the real files ----------------------------------------------------------------------------------
+
+
+@needs_shared
+def test_the_coop_register_is_accounted_for_row_by_row_and_a_second_import_changes_nothing():
+    path = SHARED / "organisations" / DOTCOOP_FILE
+    first = imports.import_organisations(path, mapping="dotcoop")
+    assert first.rows == 9279
+    assert first.balanced
+    assert first.imported + first.rejected == 9279
+    assert first.committed
+    assert all(row.line > 1 and row.field and row.reason for row in first.rejected_rows)
+    assert Organisation.objects.count() == first.imported
+    source = Source.objects.get(name="dotcoop")
+    assert (source.kind, source.version) == ("dataset", "2019-10-03")
+    assert source.url.startswith("https://")
+
+    # The register's known mess, repaired.
+    assert first.repairs["country_case"] > 200  # "us"
+    assert first.repairs["postcode_leading_zeros"] > 0  # 08003 written 8003
+    assert first.repairs["characters_from_alternative"] > 0  # "Kantstra? 10" with "Kantstraße" beside it
+    dbc = organisation("D61086677-CNIC")
+    assert (dbc.address, dbc.city, dbc.postcode, dbc.country_id) == ("Kantstraße 10", "Böhlen", "04564", "DE")
+    assert dbc.region.code.startswith("DED") and dbc.region_method == "coordinates"
+    assert (dbc.domain, dbc.website, dbc.kind) == ("dbc.coop", "https://dbc.coop", OrganisationKind.COOPERATIVE)
+    assert "böhlen" in dbc.search_text and "bohlen" in dbc.search_text
+    us = Organisation.objects.filter(country_id="US")
+    assert us.count() > 4000
+    assert set(us.values_list("region_reason", flat=True)) == {"country outside NUTS coverage"}
+    record = SourceRecord.objects.get(external_id="D61086677-CNIC")
+    assert (record.line, len(record.row_hash)) == (3, 40)
+
+    runs = ImportRun.objects.count()
+    second = imports.import_organisations(path, mapping="dotcoop")
+    assert (second.rows, second.imported, second.updated, second.rejected) == (9279, 0, 0, first.rejected)
+    assert second.unchanged == first.imported
+    assert second.balanced
+    assert Organisation.objects.count() == first.imported
+    assert ImportRun.objects.count() == runs + 1
+
+
+@needs_shared
+def test_the_co_operatives_uk_sample_translates_sic_codes_dates_and_legal_forms():
+    report = imports.import_organisations(SHARED / "organisations" / COOPS_UK_FILE, mapping="co-ops-uk")
+    assert (report.rows, report.imported, report.rejected) == (17, 17, 0)
+    group = organisation("R000001")
+    assert group.name == "The Co-operative Group"
+    assert group.alt_names == ["Co-operative Group Limited"]
+    assert (group.primary_nace_id, group.nace_section) == ("47.11", "G")
+    assert group.founded.isoformat() == "1863-08-11"
+    assert (group.status, group.kind, group.legal_form.code) == (OrganisationStatus.ACTIVE,
+                                                                 OrganisationKind.COOPERATIVE, "L2")
+    assert group.region is None
+    assert group.region_reason == "no coordinates; no postcode lookup for GB"
+    cafe = organisation("R015247")  # a five-digit UK SIC subclass
+    assert cafe.primary_nace_id == "56.10"
+    college = organisation("R003235")  # a Charitable Incorporated Organisation
+    assert (college.kind, college.legal_form.code) == (OrganisationKind.OTHER_SOCIAL_ECONOMY, "L4")
+    assert college.address == "2nd Floor, Holyoake House, Hanover Street"
+    assert organisation("R000015").country_id == "JE"  # the Channel Islands society
+    assert organisation("R021984").kind == OrganisationKind.COOPERATIVE  # unincorporated, owned by its members
+    assert "misdecoded_characters" in organisation("R007626").flags  # "Film Caf\ufffd Co-op"
+
+
+@needs_shared
+def test_clusters_are_published_with_their_source_and_never_filled_by_guessing():
+    report = imports.import_clusters(SHARED / "clusters" / "known-se-clusters.csv")
+    assert (report.rows, report.imported, report.rejected) == (54, 54, 0)
+    assert Cluster.objects.filter(publication_status=PublicationStatus.PUBLISHED).count() == 54
+    darwin = Cluster.objects.get(name="Darwin éco-système")
+    assert (darwin.kind, darwin.founded_year, darwin.members_count_stated) == (ClusterKind.SOCIAL_ECONOMY, 2008, 230)
+    assert darwin.themes == ["économie et écologie"]
+    record = darwin.source_records.get()
+    assert record.url == "https://sudradio.fr/societe/a-bordeaux-darwin-fait-evoluer-le-travail"
+    assert record.quote.startswith("Darwin a été lancé en 2008")
+    coursive = Cluster.objects.get(name="La Coursive Boutaric")
+    assert (coursive.founded_year, coursive.website, list(coursive.regions.all())) == (None, "", [])
+    assert Cluster.objects.get(name="Olatukoop").kind == ClusterKind.OTHER_VEHICLE  # "red de cooperativas"
+    assert Cluster.objects.get(name="Lisboa Social Mitra").kind == ClusterKind.OTHER_VEHICLE
+    # Region hints that are NUTS names give regions; others ("Basque Country", "PACA") give none.
+    orebro = Cluster.objects.get(name__startswith="Partnerskapet")
+    assert [region.code for region in orebro.regions.all()] == ["SE124"]
+    assert sorted(r.code for r in Cluster.objects.get(name__startswith="Pôle Laine").regions.all()) == ["FRK",
+                                                                                                         "FRK13"]
+    assert not Cluster.objects.get(name="Mondragón Corporation").regions.exists()
+
+    again = imports.import_clusters(SHARED / "clusters" / "known-se-clusters.csv")
+    assert (again.imported, again.updated, again.unchanged) == (0, 0, 54)
+    assert Cluster.objects.count() == 54
+
+
+# --- normalisation and placement through the import ----------------------------------------------------
+
+
+def test_rows_are_normalised_placed_and_flagged(tmp_path):
+    path = write_coop_csv(tmp_path / "coops.csv", [
+        coop_row(1),
+        coop_row(2, Country="fr", **{"Country 2": "FRA"}, City="Paris", PostCode="75001", Latitude="", Longitude="",
+                 Relevance=""),
+        coop_row(3, Country="ESP", City="Barcelona", PostCode="8003", Latitude="41.3874", Longitude="2.1686"),
+        coop_row(4, Latitude="123.4"),  # impossible latitude: row kept, coordinates dropped
+        coop_row(5, Country="FR", PostCode="75001", City="Paris"),  # a French address geocoded in Berlin
+        coop_row(6, Country="us", **{"Country 2": "USA"}, City="Waltham", PostCode="2453", Latitude="42.38",
+                 Longitude="-71.19"),
+        coop_row(7, Relevance="0.3"),
+        coop_row(8, Street="Kantstra? 10", **{"Street Name": "Kantstraße"}, City="B?hlen", **{"City 2": "Böhlen"}),
+    ])
+    report = imports.import_organisations(path, mapping="dotcoop")
+    assert (report.rows, report.imported, report.rejected) == (8, 8, 0)
+
+    berlin = organisation("D1-CNIC")
+    assert (berlin.region.code, berlin.nuts2, berlin.region_method, berlin.flags) == ("DE300", "DE30", "coordinates",
+                                                                                      [])
+    assert (berlin.latitude, berlin.longitude, berlin.geocode_confidence) == (52.517, 13.3889, 0.97)
+    paris = organisation("D2-CNIC")
+    assert (paris.country_id, paris.region.code, paris.region_method) == ("FR", "FR101", "postcode")
+    barcelona = organisation("D3-CNIC")
+    assert (barcelona.country_id, barcelona.postcode, barcelona.region.code) == ("ES", "08003", "ES511")
+    impossible = organisation("D4-CNIC")
+    assert (impossible.latitude, impossible.longitude) == (None, None)
+    assert "coordinates_out_of_range" in impossible.flags
+    assert impossible.region.code == "DE300"  # by its postcode instead
+    elsewhere = organisation("D5-CNIC")
+    assert "coordinates_outside_country" in elsewhere.flags
+    assert (elsewhere.region.code, elsewhere.region_method) == ("FR101", "postcode")
+    american = organisation("D6-CNIC")
+    assert (american.country_id, american.postcode, american.region) == ("US", "02453", None)
+    assert american.region_reason == "country outside NUTS coverage"
+    unsure = organisation("D7-CNIC")
+    assert "low_geocode_confidence" in unsure.flags and unsure.latitude == 52.517
+    repaired = organisation("D8-CNIC")
+    assert (repaired.address, repaired.city) == ("Kantstraße 10", "Böhlen")
+    assert report.repairs == {"country_case": 2, "country_alpha3": 1, "postcode_leading_zeros": 2,
+                              "characters_from_alternative": 2}
+    assert report.flagged == 3
+    # Barcelona lies on a coast the 1:60 million polygons draw a little inland: the nearest region.
+    assert report.placement == {"coordinates": 2, "nearest": 1, "postcode": 4, "unplaced": 1}
+
+
+def test_a_row_whose_values_changed_is_updated_and_the_others_are_left_alone(tmp_path):
+    rows = [coop_row(number) for number in range(1, 6)]
+    imports.import_organisations(write_coop_csv(tmp_path / "v1.csv", rows), mapping="dotcoop")
+    before = {o.pk: o.updated_at for o in Organisation.objects.all()}
+    rows[2]["Name"] = "Genossenschaft drei eG"
+    rows.append(coop_row(6))
+    report = imports.import_organisations(write_coop_csv(tmp_path / "v2.csv", rows), mapping="dotcoop")
+    assert (report.rows, report.imported, report.updated, report.unchanged) == (6, 1, 1, 4)
+    assert organisation("D3-CNIC").name == "Genossenschaft drei eG"
+    assert "genossenschaft drei eg" in organisation("D3-CNIC").search_text
+    after = {o.pk: o.updated_at for o in Organisation.objects.all()}
+    assert sum(before[pk] != after[pk] for pk in before) == 1
+    assert Organisation.objects.count() == 6
+
+
+def test_a_new_version_of_the_dataset_updates_the_same_records(tmp_path):
+    rows = [coop_row(1), coop_row(2)]
+    imports.import_organisations(write_coop_csv(tmp_path / "dotcoop-2019-10-03.csv", rows), mapping="dotcoop")
+    rows[1]["City"] = "Potsdam"
+    report = imports.import_organisations(write_coop_csv(tmp_path / "dotcoop-2020-05-01.csv", rows),
+                                          mapping="dotcoop")
+    assert (report.source_version, report.imported, report.updated, report.unchanged) == ("2020-05-01", 0, 1, 1)
+    assert Organisation.objects.count() == 2
+    assert set(SourceRecord.objects.values_list("source__version", flat=True)) == {"2020-05-01"}
+
+
+def test_xlsx_and_json_files_import_like_csv(tmp_path):
+    import openpyxl
+
+    rows = [coop_row(1), coop_row(2, Country="es", PostCode="8003", City="Barcelona", Latitude="", Longitude="")]
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append([name or None for name in DOTCOOP_HEADER])
+    for row in rows:
+        # A spreadsheet holds the postcode as a number: the leading zero is lost for good.
+        sheet.append([int(row[name]) if name == "PostCode" else row.get(name, "") for name in DOTCOOP_HEADER])
+    book.save(tmp_path / "coops.xlsx")
+    report = imports.import_organisations(tmp_path / "coops.xlsx", mapping="dotcoop")
+    assert (report.file_format, report.rows, report.imported) == ("xlsx", 2, 2)
+    assert (organisation("D2-CNIC").postcode, organisation("D2-CNIC").region.code) == ("08003", "ES511")
+
+    (tmp_path / "coops.json").write_text(json.dumps([{**row, "Roid": f"J{row['Roid']}"} for row in rows]),
+                                         encoding="utf-8")
+    report = imports.import_organisations(tmp_path / "coops.json", mapping="dotcoop")
+    assert (report.file_format, report.rows, report.imported) == ("json", 2, 2)
+    assert organisation("JD2-CNIC").region.code == "ES511"
+
+
+def test_a_cp1252_file_is_detected_and_read_correctly(tmp_path):
+    rows = [coop_row(number, Name=f"Coopérative Œuvre Crédit n° {number}", City="Besançon", Country="FR",
+                     PostCode="25000", Latitude="47.2378", Longitude="6.0241") for number in range(1, 40)]
+    report = imports.import_organisations(write_coop_csv(tmp_path / "latin.csv", rows, encoding="cp1252"),
+                                          mapping="dotcoop")
+    assert report.encoding.lower().replace("-", "").replace("_", "") in {"cp1252", "windows1252"}
+    assert organisation("D7-CNIC").name == "Coopérative Œuvre Crédit n° 7"
+    assert organisation("D7-CNIC").city == "Besançon"
+
+
+def test_a_dry_run_reports_everything_and_writes_nothing(tmp_path):
+    path = write_coop_csv(tmp_path / "coops.csv", [coop_row(1), coop_row(2, Country="XX", **{"Country 2": ""})])
+    before = written_rows()
+    dry = imports.import_organisations(path, mapping="dotcoop", dry_run=True)
+    assert written_rows() == before
+    assert (dry.rows, dry.imported, dry.rejected, dry.committed, dry.import_run) == (2, 1, 1, False, None)
+    real = imports.import_organisations(path, mapping="dotcoop")
+    assert (real.imported, real.rejected, real.placement) == (dry.imported, dry.rejected, dry.placement)
+
+
+def test_strict_mode_writes_nothing_when_a_row_is_rejected_but_records_the_attempt(tmp_path):
+    path = write_coop_csv(tmp_path / "coops.csv", [coop_row(1), coop_row(2, Country="Atlantis", **{"Country 2": ""})])
+    report = imports.import_organisations(path, mapping="dotcoop", strict=True)
+    assert (report.rows, report.rejected, report.committed) == (2, 1, False)
+    assert not Organisation.objects.exists()
+    assert not SourceRecord.objects.exists()
+    run = ImportRun.objects.get()
+    assert (run.committed, run.report["rejected"], run.report["rejected_rows"][0]["line"]) == (False, 1, 3)
+
+
+def test_the_json_report_has_the_promised_keys_and_balances(tmp_path):
+    path = write_coop_csv(tmp_path / "coops.csv", [coop_row(1), coop_row(1), coop_row(3, Name="")])
+    call_command("import_organisations", str(path), mapping="dotcoop", report=str(tmp_path / "report.json"),
+                 no_progress=True, stdout=open(tmp_path / "out.txt", "w"))  # noqa: SIM115, PTH123
+    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    for key in ("rows", "imported", "updated", "unchanged", "rejected", "flagged", "rejected_rows"):
+        assert key in report
+    assert report["rows"] == report["imported"] + report["updated"] + report["unchanged"] + report["rejected"] == 3
+    assert report["rejected_rows"] == [
+        {"line": 3, "field": "Roid", "value": "D1-CNIC",
+         "reason": "duplicate Roid 'D1-CNIC': line 2 has it already; only the first row with an identifier is"
+                   " imported"},
+        {"line": 4, "field": "Name", "value": "", "reason": "Name is empty: every organisation needs a name"},
+    ]
+    assert report["import_run"] == ImportRun.objects.get().pk
+    assert ImportRun.objects.get().report["rows"] == 3
+
+
+# --- duplicates across sources --------------------------------------------------------------------------
+
+
+def test_likely_duplicates_across_sources_are_proposed_not_merged(tmp_path):
+    mapping = tmp_path / "directory.toml"
+    mapping.write_text(
+        '[source]\nname = "local-directory"\nversion = "1"\n[id]\ncolumn = "id"\n'
+        '[fields]\nname = "name"\ncity = "town"\ncountry = "country"\nwebsite = "web"\n',
+        encoding="utf-8",
+    )
+    imports.import_organisations(write_coop_csv(tmp_path / "coops.csv", [
+        coop_row(1, Domain="berlin.coop", Name="Berliner Genossenschaft eG"),
+        coop_row(2, Domain="kiez.coop", Name="Kiezladen Genossenschaft eG"),
+    ]), mapping="dotcoop")
+    directory = tmp_path / "directory.csv"
+    directory.write_text("id,name,town,country,web\n"
+                         "a,Berliner Genossenschaft,Berlin,DE,https://www.berlin.coop/\n"
+                         "b,Kiezladen eG,BERLIN,de,\n"
+                         "c,Something Else Entirely,Berlin,DE,\n", encoding="utf-8")
+    report = imports.import_organisations(directory, mapping=mapping)
+    assert report.duplicate_candidates == 2
+    reasons = sorted(DuplicateCandidate.objects.values_list("reason", flat=True))
+    assert reasons[0] == "same web domain berlin.coop"
+    assert reasons[1].startswith("similar names in BERLIN: 'Kiezladen eG'")
+    assert Organisation.objects.count() == 5  # nothing merged
+    again = imports.import_organisations(directory, mapping=mapping)
+    assert (again.unchanged, again.duplicate_candidates) == (3, 0)
+
+
+# --- bad input: each ends with a clear message and no partial write ---------------------------------------
+
+
+def test_malformed_csv_quoting_stops_the_import_with_its_line(tmp_path):
+    path = write_coop_csv(tmp_path / "coops.csv", [coop_row(1), coop_row(2)])
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write('3,D3-CNIC,x.coop,H1,R3,01/02/2018,"Broken "quote" here,Street\n')
+    before = written_rows()
+    with pytest.raises(ValidationError, match="not a well-formed CSV file") as error:
+        imports.import_organisations(path, mapping="dotcoop")
+    assert error.value.line == 4
+    assert written_rows() == before
+
+
+def test_a_row_with_the_wrong_number_of_fields_is_rejected_with_its_line(tmp_path):
+    path = write_coop_csv(tmp_path / "coops.csv", [coop_row(1)])
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write("2,D2-CNIC,two.coop\n")
+    report = imports.import_organisations(path, mapping="dotcoop")
+    assert (report.rows, report.imported, report.rejected) == (2, 1, 1)
+    assert report.rejected_rows[0].line == 3
+    assert "3 fields" in report.rejected_rows[0].reason
+
+
+def test_the_wrong_encoding_given_stops_the_import_and_says_what_to_do(tmp_path):
+    path = write_coop_csv(tmp_path / "latin.csv", [coop_row(1, Name="Coopérative")], encoding="cp1252")
+    before = written_rows()
+    with pytest.raises(ValidationError, match="--encoding"):
+        imports.import_organisations(path, mapping="dotcoop", encoding="utf-8")
+    assert written_rows() == before
+
+
+def test_bytes_that_break_the_detected_encoding_late_in_the_file_undo_everything(tmp_path):
+    # More than the MiB that encoding detection reads, all plain ASCII, then one Latin-1 byte.
+    rows = [coop_row(number, Street="Unter den Linden 1" + " " * 200) for number in range(1, 5000)]
+    path = write_coop_csv(tmp_path / "coops.csv", rows)
+    with open(path, "ab") as handle:
+        handle.write(b"5000,D5000-CNIC,late.coop,H1,R1,01/02/2018,Caf\xe9,x,,,Berlin,,,,DE,,,,,,,,\n")
+    assert path.stat().st_size > imports.SAMPLE_BYTES
+    before = written_rows()
+    with pytest.raises(ValidationError, match="not valid utf-8"):
+        imports.import_organisations(path, mapping="dotcoop", chunk_rows=1000)
+    assert written_rows() == before
+
+
+def test_an_unknown_country_rejects_the_row_and_names_the_value(tmp_path):
+    path = write_coop_csv(tmp_path / "coops.csv", [coop_row(1), coop_row(2, Country="Atlantis", **{"Country 2": ""})])
+    report = imports.import_organisations(path, mapping="dotcoop")
+    assert (report.imported, report.rejected) == (1, 1)
+    rejected = report.rejected_rows[0]
+    assert (rejected.line, rejected.field, rejected.value) == (3, "Country", "Atlantis")
+    assert "unknown country code 'Atlantis'" in rejected.reason
+
+
+def test_coordinates_out_of_range_keep_the_row_and_drop_the_coordinates(tmp_path):
+    path = write_coop_csv(tmp_path / "coops.csv", [coop_row(1, Latitude="95.1", Longitude="13.4"),
+                                                   coop_row(2, Latitude="52.5", Longitude="-181")])
+    report = imports.import_organisations(path, mapping="dotcoop")
+    assert (report.imported, report.flags["coordinates_out_of_range"]) == (2, 2)
+    assert not Organisation.objects.exclude(latitude=None).exists()
+
+
+def test_duplicate_source_ids_reject_the_later_rows(tmp_path):
+    rows = [coop_row(1), coop_row(2), coop_row(1, Name="Again"), coop_row(1, Name="And again")]
+    report = imports.import_organisations(write_coop_csv(tmp_path / "coops.csv", rows), chunk_rows=2,
+                                          mapping="dotcoop")
+    assert (report.imported, report.rejected) == (2, 2)
+    assert [(row.line, row.field) for row in report.rejected_rows] == [(4, "Roid"), (5, "Roid")]
+    assert all("line 2 has it already" in row.reason for row in report.rejected_rows)
+    assert organisation("D1-CNIC").name == "Genossenschaft 1"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "the file is empty"),
+        (b"\n\n  \n", "no header row"),
+        (",".join(DOTCOOP_HEADER).encode() + b"\n", "no data rows"),
+        (b"name;town\nA;B\n", "that mapping 'dotcoop' reads are not in the header"),
+        (b"PK\x03\x04 this is not a workbook", "not a readable XLSX workbook"),
+    ],
+)
+def test_files_that_are_not_tables_are_refused(tmp_path, content, message):
+    path = tmp_path / "input.csv"
+    path.write_bytes(content)
+    before = written_rows()
+    with pytest.raises(ValidationError, match=message):
+        imports.import_organisations(path, mapping="dotcoop")
+    assert written_rows() == before
+
+
+def test_twenty_megabytes_of_random_bytes_are_refused_quickly(tmp_path):
+    path = tmp_path / "random.csv"
+    path.write_bytes(random.Random(7).randbytes(20 * 2**20))
+    before = written_rows()
+    started = time.perf_counter()
+    with pytest.raises(ValidationError, match="not a CSV/XLSX/JSON table: the file has binary content"):
+        imports.import_organisations(path, mapping="dotcoop")
+    assert time.perf_counter() - started < 10
+    assert written_rows() == before
+
+
+def test_bad_json_is_refused_with_its_line(tmp_path):
+    path = tmp_path / "rows.json"
+    path.write_text('[{"Roid": "D1", "Name": "A"},\n {"Roid": "D2", "Name": }]', encoding="utf-8")
+    with pytest.raises(ValidationError, match="not valid JSON") as error:
+        imports.import_organisations(path, mapping="dotcoop")
+    assert error.value.line == 2
+
+
+# --- mappings and commands ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ('[source]\nname = "x"\n[id]\ncolumn = "id"\n[fields]\nname = "n"\nnmae = "n"\n', "fields.nmae: unknown field"),
+        ('[source]\nname = "x"\n[id]\ncolumn = "id"\n[fields]\nname = { column = "n", colunm = "m" }\n',
+         "unknown option 'colunm'"),
+        ('[source]\nname = "x"\n[id]\ncolumn = "id"\n[fields]\nname = "n"\nkind = { value = "coop" }\n',
+         "'coop' is not a kind"),
+        ('[source]\nname = "x"\n[fields]\nname = "n"\n', "id: needs `column`"),
+        ('[source]\nname = "x"\n[id]\ncolumn = "id"\n[fields]\nname = "n"\nlegal_form = { value = "L9" }\n',
+         "'L9' is not an ESSGlobal legal form"),
+        ("not = toml = at all", "not valid TOML"),
+    ],
+)
+def test_mapping_mistakes_are_named(tmp_path, toml, message):
+    (tmp_path / "mine.toml").write_text(toml, encoding="utf-8")
+    (tmp_path / "rows.csv").write_text("id,n\n1,A\n", encoding="utf-8")
+    with pytest.raises(ValidationError, match=message):
+        imports.import_organisations(tmp_path / "rows.csv", mapping=tmp_path / "mine.toml")
+
+
+def test_an_unknown_mapping_name_lists_the_shipped_ones(tmp_path):
+    with pytest.raises(ValidationError, match="dotcoop, co-ops-uk|co-ops-uk, dotcoop"):
+        imports.load_mapping("dotcop")
+    assert {"dotcoop", "co-ops-uk", "known-se-clusters"} <= set(imports.available_mappings())
+
+
+def test_the_command_turns_a_bad_file_into_a_clear_error_and_writes_the_error_report(tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_bytes(b"")
+    with pytest.raises(CommandError, match="(?s)the file is empty.*Nothing was written"):
+        call_command("import_organisations", str(path), mapping="dotcoop", report=str(tmp_path / "r.json"))
+    assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["committed"] is False
+
+
+def test_the_command_in_strict_mode_fails_when_rows_are_rejected(tmp_path):
+    path = write_coop_csv(tmp_path / "coops.csv", [coop_row(1), coop_row(2, Country="ZZ", **{"Country 2": "ZZZ"})])
+    with pytest.raises(CommandError, match="1 rows rejected and --strict given: nothing was written"):
+        call_command("import_organisations", str(path), mapping="dotcoop", strict=True, no_progress=True,
+                     stdout=open(tmp_path / "out.txt", "w"))  # noqa: SIM115, PTH123
+    assert not Organisation.objects.exists()
+
+
+@needs_shared
+def test_the_clusters_command_prints_a_summary(tmp_path):
+    out = tmp_path / "out.txt"
+    with open(out, "w", encoding="utf-8") as stdout:
+        call_command("import_clusters", str(SHARED / "clusters" / "known-se-clusters.csv"), stdout=stdout)
+    text = out.read_text(encoding="utf-8")
+    assert "54 rows: 54 imported, 0 updated, 0 unchanged, 0 rejected" in text
+    assert "Committed" in text
