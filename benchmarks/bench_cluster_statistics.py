@@ -1,8 +1,8 @@
-"""Benchmark: cluster statistics on a full NUTS 3 × NACE division × year grid, ours against plain pandas.
+"""Benchmark: cluster statistics on a full NUTS 3 x NACE division x year grid, ours against plain pandas.
 
 Ours is ``socialclusters.analysis.cluster_statistics``: ``panels_from_long`` (long table to two
-region × sector × year cubes) and ``cluster_statistics`` (location quotients, the European Cluster
-Observatory's stars, the US Cluster Mapping strong clusters, Krugman, Hoover, Herfindahl–Hirschman and
+region x sector x year cubes) and ``cluster_statistics`` (location quotients, the European Cluster
+Observatory's stars, the US Cluster Mapping strong clusters, Krugman, Hoover, Herfindahl-Hirschman and
 locational Gini). The tool a user would otherwise pick is pandas: :func:`pandas_statistics` below writes
 the same formulas the way an analyst would, with group-by sums and quantiles merged back onto the long
 table. Both start from the same long DataFrame (one row per region, sector and year, as
@@ -240,8 +240,8 @@ def compare(our: dict[str, Any], theirs: dict[str, pd.DataFrame]) -> dict[str, A
     }
     report: dict[str, Any] = {"max_abs_difference": {}, "mismatched_cells": {}, "counts": {}}
     identical = True
-    for name, (mine, other) in floats.items():
-        mine, other = np.asarray(mine, dtype=float), np.asarray(other, dtype=float)
+    for name, (our_values, their_values) in floats.items():
+        mine, other = np.asarray(our_values, dtype=float), np.asarray(their_values, dtype=float)
         same_nan = np.array_equal(np.isnan(mine), np.isnan(other))
         both = ~np.isnan(mine) & ~np.isnan(other)
         difference = float(np.max(np.abs(mine[both] - other[both]))) if both.any() else 0.0
@@ -290,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     sectors = division_codes()
     long = synthetic_grid(np.random.default_rng(args.seed), regions, sectors, args.years)
     cells = len(long)
-    print(f"{len(regions):,} regions × {len(sectors)} sectors × {args.years} years = {cells:,} cells ({region_source})")
+    print(f"{len(regions):,} regions x {len(sectors)} sectors x {args.years} years = {cells:,} cells ({region_source})")
 
     our, our_times = best_of(args.repeat, lambda: ours(long))
     panels = our["panels"]
@@ -304,7 +304,9 @@ def main(argv: list[str] | None = None) -> int:
 
     figures = {
         "benchmark": "cluster_statistics",
-        "command": " ".join(["python benchmarks/bench_cluster_statistics.py", *(sys.argv[1:] if argv is None else argv)]),
+        "command": " ".join(
+            ["python benchmarks/bench_cluster_statistics.py", *(sys.argv[1:] if argv is None else argv)]
+        ),
         "run_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "grid": {"regions": len(regions), "sectors": len(sectors), "years": args.years, "cells": cells,
                  "region_codes": region_source},

@@ -1,4 +1,4 @@
-"""Cluster statistics on region × sector tables: location quotients, star ratings, strong clusters, indices.
+"""Cluster statistics on region x sector tables: location quotients, star ratings, strong clusters, indices.
 
 Pure numpy and pandas: no Django here. ``mapping`` computes its regional statistics with these functions,
 and ``benchmarks/bench_cluster_statistics.py`` compares them with a plain pandas group-by version of the
@@ -10,7 +10,7 @@ Every function takes employment (or organisations, or jobs) by region and sector
 and answers in the same form:
 
 - a :class:`pandas.DataFrame` with regions as the index and sectors as the columns (one period);
-- a :class:`RegionSectorPanel`: a region × sector × period cube with its labels, built from a long table
+- a :class:`RegionSectorPanel`: a region x sector x period cube with its labels, built from a long table
   with :meth:`RegionSectorPanel.from_long` (for example the output of
   :func:`socialclusters.analysis.eurostat.read_eurostat_tsv`);
 - a numpy array of shape ``(regions, sectors)`` or ``(regions, sectors, periods)``.
@@ -24,8 +24,8 @@ Rules that every caller can rely on
   value): it is left out of every total, sum and percentile, as if it were zero, and its own cell-level
   results are NaN (location quotient) or False (stars, strong clusters).
 - A region whose total is zero has NaN location quotients, no stars, no strong clusters, and NaN
-  region-level indices (Krugman, Herfindahl–Hirschman by region). A sector whose total is zero has NaN
-  location quotients and NaN sector-level indices (Hoover, locational Gini, Herfindahl–Hirschman by
+  region-level indices (Krugman, Herfindahl-Hirschman by region). A sector whose total is zero has NaN
+  location quotients and NaN sector-level indices (Hoover, locational Gini, Herfindahl-Hirschman by
   sector). Adding an empty region or sector to a table changes no other result.
 - Labels must be unique; permuting regions or sectors permutes every result the same way.
 - Multiplying a table by a positive constant changes no location quotient, star or index.
@@ -66,7 +66,7 @@ Table = Any  # pandas.DataFrame | RegionSectorPanel | numpy.ndarray: the forms l
 
 @dataclass(frozen=True, eq=False)
 class RegionSectorPanel:
-    """A region × sector × period table with its labels.
+    """A region x sector x period table with its labels.
 
     Attributes
     ----------
@@ -136,7 +136,7 @@ class RegionSectorPanel:
         )[value]
 
     def frame(self, period: Hashable) -> pd.DataFrame:
-        """The regions × sectors table of one period."""
+        """The regions x sectors table of one period."""
         if period not in self.periods:
             raise KeyError(f"period {period!r} is not in this panel, whose periods are {list(self.periods)}")
         position = self.periods.get_loc(period)
@@ -336,7 +336,7 @@ def _as_grid(matrix: Table, name: str) -> _Grid:
         grid = _Grid(_period_major(values), "frame", matrix.index, matrix.columns, pd.RangeIndex(1))
     elif isinstance(matrix, pd.Series | Mapping | str | bytes) or np.isscalar(matrix):
         raise TypeError(
-            f"{name} must be a regions × sectors DataFrame, a RegionSectorPanel or a 2-D or 3-D array,"
+            f"{name} must be a regions x sectors DataFrame, a RegionSectorPanel or a 2-D or 3-D array,"
             f" not {type(matrix).__name__}"
         )
     else:
@@ -358,7 +358,7 @@ def _as_grid(matrix: Table, name: str) -> _Grid:
     if negative.any():
         first = tuple(int(i) for i in np.argwhere(negative)[0])
         raise ValueError(
-            f"{name} must not be negative, but has {grid.values[first]!r} at {grid.where(first)}"  # type: ignore[arg-type]
+            f"{name} must not be negative, but has {float(grid.values[first])!r} at {grid.where(first)}"  # type: ignore[arg-type]
             f" ({int(negative.sum())} negative value(s))"
         )
     return grid
@@ -509,7 +509,7 @@ def location_quotient(matrix: Table) -> Any:
 
     Parameters
     ----------
-    matrix : DataFrame (regions × sectors), RegionSectorPanel or array of shape (R, S) or (R, S, T)
+    matrix : DataFrame (regions x sectors), RegionSectorPanel or array of shape (R, S) or (R, S, T)
         Non-negative numbers; NaN marks a missing cell.
 
     Returns
@@ -613,7 +613,7 @@ def star_ratings(
 
     Parameters
     ----------
-    matrix : DataFrame (regions × sectors), RegionSectorPanel or array of shape (R, S) or (R, S, T)
+    matrix : DataFrame (regions x sectors), RegionSectorPanel or array of shape (R, S) or (R, S, T)
         Employment; non-negative, NaN for a missing cell.
     size_share : float, default 0.10
         Share of the cells that earn the size star, strictly between 0 and 1.
@@ -629,7 +629,7 @@ def star_ratings(
     Returns
     -------
     StarRatings
-        ``size``, ``specialisation``, ``focus`` (bool) and ``stars`` (int8, 0–3), each in the form of
+        ``size``, ``specialisation``, ``focus`` (bool) and ``stars`` (int8, 0-3), each in the form of
         ``matrix``.
 
     Raises
@@ -643,7 +643,7 @@ def star_ratings(
 
     - European Cluster Observatory, "Evaluation of regional cluster strength" (methodology page,
       www.clusterobservatory.eu, index.php?id=49; Center for Strategy and Competitiveness, Stockholm
-      School of Economics, for the European Commission, 2007–2012). It assigns "0, 1, 2 or 3 stars"
+      School of Economics, for the European Commission, 2007-2012). It assigns "0, 1, 2 or 3 stars"
       for size, specialisation and focus. **Size** is verified there word for word: "whether a cluster is
       in the top 10% of all clusters in Europe within the same cluster category in terms of the number of
       employees" — hence ``size_scope="sector"``.
@@ -777,8 +777,8 @@ def strong_clusters(
     Notes
     -----
     Delgado, M., Porter, M. E. and Stern, S. (2014), "Clusters, convergence, and economic performance",
-    *Research Policy* 43(10), 1785–1799, and (2016), "Defining clusters of related industries", *Journal
-    of Economic Geography* 16(1), 1–38, underlie the US Cluster Mapping Project (clustermapping.us). The
+    *Research Policy* 43(10), 1785-1799, and (2016), "Defining clusters of related industries", *Journal
+    of Economic Geography* 16(1), 1-38, underlie the US Cluster Mapping Project (clustermapping.us). The
     rule and its thresholds are taken from the project's own open-source code (github.com/clustermapping/
     cmp, ``data/processing/cluster_calcs_reducer.js``, ``strong_b``): ``lq >= top_lq_quartile && emp >
     bottom_emp_quartile && est > bottom_est_quartile && lq >= 1``, with the quartiles taken by d3's
@@ -842,14 +842,14 @@ def krugman_index(matrix: Table, *, reference: Literal["all", "rest"] = "all") -
 
     Parameters
     ----------
-    matrix : DataFrame (regions × sectors), RegionSectorPanel or array of shape (R, S) or (R, S, T)
+    matrix : DataFrame (regions x sectors), RegionSectorPanel or array of shape (R, S) or (R, S, T)
     reference : {"all", "rest"}, default "all"
         Compare each region with all regions of the table (itself included), or with the rest of them:
         :math:`(E_s - E_{rs}) / (E - E_r)`.
 
     Returns
     -------
-    Per region: a Series (DataFrame input), a DataFrame regions × periods (panel), or an array of shape
+    Per region: a Series (DataFrame input), a DataFrame regions x periods (panel), or an array of shape
     (R,) or (R, T). NaN for a region whose total is zero (and, with ``reference="rest"``, for the only
     region with employment).
 
@@ -893,16 +893,16 @@ def hoover_index(matrix: Table, *, by: Literal["sector", "region"] = "sector") -
     :math:`H_s` is the share of the sector's employment that would have to move for the sector to be spread
     like total employment: 0 when it is, close to 1 when it sits in a region with a tiny share of all
     jobs (Hoover, E. M., "The measurement of industrial localization", *Review of Economics and
-    Statistics* 18(4), 1936, 162–171). :math:`H_r` is half the Krugman index.
+    Statistics* 18(4), 1936, 162-171). :math:`H_r` is half the Krugman index.
 
     Parameters
     ----------
-    matrix : DataFrame (regions × sectors), RegionSectorPanel or array of shape (R, S) or (R, S, T)
+    matrix : DataFrame (regions x sectors), RegionSectorPanel or array of shape (R, S) or (R, S, T)
     by : {"sector", "region"}, default "sector"
 
     Returns
     -------
-    Per sector (or region): a Series, a DataFrame × periods, or an array of shape (S,) or (S, T). NaN for a
+    Per sector (or region): a Series, a DataFrame x periods, or an array of shape (S,) or (S, T). NaN for a
     sector (region) whose total is zero.
 
     Examples
@@ -929,7 +929,7 @@ def _herfindahl_array(computation: _Computation, by: str) -> np.ndarray:
 
 
 def herfindahl_hirschman_index(matrix: Table, *, by: Literal["region", "sector"] = "region") -> Any:
-    r"""Herfindahl–Hirschman concentration index of each region's sectors (or each sector's regions).
+    r"""Herfindahl-Hirschman concentration index of each region's sectors (or each sector's regions).
 
     .. math::
         HHI_r = \sum_s \left(\frac{E_{rs}}{E_r}\right)^2 \in (0, 1]
@@ -943,7 +943,7 @@ def herfindahl_hirschman_index(matrix: Table, *, by: Literal["region", "sector"]
 
     Parameters
     ----------
-    matrix : DataFrame (regions × sectors), RegionSectorPanel or array of shape (R, S) or (R, S, T)
+    matrix : DataFrame (regions x sectors), RegionSectorPanel or array of shape (R, S) or (R, S, T)
     by : {"region", "sector"}, default "region"
 
     Returns
@@ -995,11 +995,11 @@ def locational_gini(matrix: Table) -> Any:
     is twice the area between the curve and the diagonal: 0 when the sector is spread like total
     employment, approaching 1 when it is concentrated in regions with little employment (Krugman, P.,
     *Geography and Trade*, MIT Press, 1991; Audretsch, D. B. and Feldman, M. P., "R&D spillovers and the
-    geography of innovation and production", *American Economic Review* 86(3), 1996, 630–640).
+    geography of innovation and production", *American Economic Review* 86(3), 1996, 630-640).
 
     Parameters
     ----------
-    matrix : DataFrame (regions × sectors), RegionSectorPanel or array of shape (R, S) or (R, S, T)
+    matrix : DataFrame (regions x sectors), RegionSectorPanel or array of shape (R, S) or (R, S, T)
 
     Returns
     -------
@@ -1069,7 +1069,7 @@ def cluster_statistics(
 
     Parameters
     ----------
-    employment : DataFrame (regions × sectors), RegionSectorPanel or array of shape (R, S) or (R, S, T)
+    employment : DataFrame (regions x sectors), RegionSectorPanel or array of shape (R, S) or (R, S, T)
     establishments : same form as ``employment``, optional
         Without it, ``strong`` is None.
     size_share, specialisation_min, focus_share, size_scope, focus_scope

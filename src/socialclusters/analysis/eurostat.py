@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import csv
 import gzip
 import io
 import os
@@ -71,18 +72,25 @@ def _open_text(source: Source, encoding: str) -> Iterator[IO[str]]:
         path = Path(source)
         with path.open("rb") as probe:
             compressed = probe.read(2) == b"\x1f\x8b"
-        stream = gzip.open(path, "rt", encoding=encoding, newline="") if compressed else path.open(
-            "r", encoding=encoding, newline=""
-        )
-        with stream:
-            yield stream
+        if compressed:
+            with gzip.open(path, "rt", encoding=encoding, newline="") as stream:
+                yield stream
+        else:
+            with path.open("r", encoding=encoding, newline="") as stream:
+                yield stream
     elif isinstance(source, io.TextIOBase):
         yield source
     elif hasattr(source, "read"):
         # A binary stream: decode it lazily; gzip it first when it starts with gzip's magic number.
         binary: Any = source
-        peek = getattr(binary, "peek", None)
-        head = peek(2)[:2] if peek is not None else b""
+        if hasattr(binary, "peek"):
+            head = binary.peek(2)[:2]
+        elif binary.seekable():
+            start = binary.tell()
+            head = binary.read(2)
+            binary.seek(start)
+        else:  # a pipe that can neither peek nor rewind: take it as uncompressed
+            head = b""
         if head == b"\x1f\x8b":
             binary = gzip.GzipFile(fileobj=binary)
         yield codecs.getreader(encoding)(binary)
@@ -104,7 +112,9 @@ def _check_where(where: Mapping[str, Collection[str]] | None, dimensions: list[s
     kept = {}
     for dimension, codes in where.items():
         if dimension not in dimensions:
-            raise ValueError(f"where names {dimension!r}, which is not a dimension of the file ({', '.join(dimensions)})")
+            raise ValueError(
+                f"where names {dimension!r}, which is not a dimension of the file ({', '.join(dimensions)})"
+            )
         if isinstance(codes, str):
             raise TypeError(f"where[{dimension!r}] must be a collection of codes, not a single string")
         kept[dimension] = {str(code) for code in codes}
@@ -161,7 +171,7 @@ def iter_eurostat_tsv(
         (recognised by its content, not its name).
     chunksize : int, default 50,000
         Series lines per piece. Each line holds one value per period, so a piece has up to
-        ``chunksize × periods`` rows.
+        ``chunksize x periods`` rows.
     where : mapping of dimension name to codes, optional
         Keep only the series whose codes are among these, for example
         ``{"nace_r2": divisions, "unit": {"THS"}}``. Lines left out are checked for their shape but their
@@ -378,22 +388,35 @@ def _sdmx_pieces(
     """The work of :func:`iter_sdmx_csv`; fills ``columns`` with the output's columns once the header is read."""
     chunksize = _check_chunksize(chunksize)
     with _open_text(source, encoding) as stream:
-        try:
-            with pd.read_csv(stream, dtype=str, keep_default_na=False, chunksize=chunksize) as reader:
-                line = 2  # of the first observation, after the header
-                kept: dict[str, set[str]] = {}
-                for number, piece in enumerate(reader):
-                    if number == 0:
-                        dimensions, attributes = _sdmx_columns(list(piece.columns))
-                        kept = _check_where(where, [name.lower() for name in dimensions])
-                        columns.extend(name.lower() for name in dimensions)
-                        columns.extend(["time", "value", "flags", *(name.lower() for name in attributes)])
-                    yield from _sdmx_piece(piece, dimensions, attributes, kept, line)
-                    line += len(piece)
-        except pd.errors.ParserError as exc:
-            raise EurostatFormatError(f"the file is not valid SDMX-CSV: {exc}") from exc
-        except pd.errors.EmptyDataError as exc:
-            raise EurostatFormatError("the file is empty: no header line", line=1) from exc
+        # The csv module rather than pandas: it tells the line of every row, and pandas would silently
+        # pad a short line or take the first field of a long one for an index.
+        reader = csv.reader(stream)
+        header = next(reader, None)
+        if not header:
+            raise EurostatFormatError("the file is empty: no header line", line=1)
+        header = [name.strip().lstrip("\ufeff") for name in header]
+        dimensions, attributes = _sdmx_columns(header)
+        kept = _check_where(where, [name.lower() for name in dimensions])
+        columns.extend(name.lower() for name in dimensions)
+        columns.extend(["time", "value", "flags", *(name.lower() for name in attributes)])
+        rows: list[list[str]] = []
+        lines: list[int] = []
+        for row in reader:
+            if not row:
+                continue
+            if len(row) != len(header):
+                raise EurostatFormatError(
+                    f"expected {len(header)} comma-separated fields, found {len(row)}", line=reader.line_num
+                )
+            rows.append(row)
+            lines.append(reader.line_num)
+            if len(rows) >= chunksize:
+                yield from _sdmx_piece(pd.DataFrame(rows, columns=header, dtype=object), dimensions, attributes,
+                                       kept, np.array(lines))
+                rows, lines = [], []
+        if rows:
+            yield from _sdmx_piece(pd.DataFrame(rows, columns=header, dtype=object), dimensions, attributes, kept,
+                                   np.array(lines))
 
 
 def _sdmx_columns(columns: list[str]) -> tuple[list[str], list[str]]:
@@ -413,46 +436,39 @@ def _sdmx_columns(columns: list[str]) -> tuple[list[str], list[str]]:
     clashing = [name for name in lowered if name in RESERVED_COLUMNS]
     if clashing:
         raise EurostatFormatError(f"the column(s) {', '.join(clashing)} would clash with time, value and flags", line=1)
+    repeated = sorted({name for name in lowered if lowered.count(name) > 1})
+    if repeated:
+        raise EurostatFormatError(f"the header repeats the column(s) {', '.join(repeated)}", line=1)
     return dimensions, attributes
 
 
 def _sdmx_piece(
-    piece: pd.DataFrame, dimensions: list[str], attributes: list[str], kept: dict[str, set[str]], line: int
+    piece: pd.DataFrame, dimensions: list[str], attributes: list[str], kept: dict[str, set[str]], lines: np.ndarray
 ) -> Iterator[pd.DataFrame]:
-    # pandas fills the fields of a short line with NaN even with keep_default_na=False.
-    short = piece["OBS_VALUE"].isna() | piece["TIME_PERIOD"].isna()
-    if short.any():
-        first = int(np.flatnonzero(short.to_numpy())[0])
-        raise EurostatFormatError(
-            f"expected {len(piece.columns)} comma-separated fields, found fewer", line=line + first
-        )
     if kept:
         mask = np.ones(len(piece), dtype=bool)
         for name in dimensions:
             if name.lower() in kept:
                 mask &= piece[name].isin(kept[name.lower()]).to_numpy()
-        piece = piece.loc[mask]
-        lines = np.flatnonzero(mask) + line
-    else:
-        lines = np.arange(len(piece)) + line
+        piece, lines = piece.loc[mask], lines[mask]
     if not len(piece):
         return
     raw = piece["OBS_VALUE"].str.strip()
-    values = pd.to_numeric(raw.where(raw != ""), errors="coerce")
-    bad = values.isna().to_numpy() & (raw != "").to_numpy()
+    values = pd.to_numeric(raw.where(raw != ""), errors="coerce").to_numpy(dtype=np.float64)
+    bad = (np.isnan(values) & (raw != "").to_numpy()) | np.isinf(values)
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
         raise EurostatFormatError(
             f"OBS_VALUE {raw.iloc[first]!r} for period {piece['TIME_PERIOD'].iloc[first]} is not a number",
             line=int(lines[first]),
         )
-    columns: dict[str, Any] = {name.lower(): piece[name].to_numpy(dtype=object) for name in dimensions}
+    columns: dict[str, Any] = {name.lower(): piece[name].str.strip().to_numpy(dtype=object) for name in dimensions}
     columns["time"] = piece["TIME_PERIOD"].str.strip().to_numpy(dtype=object)
-    columns["value"] = values.to_numpy(dtype=np.float64)
+    columns["value"] = values
     flags = piece["OBS_FLAG"].str.strip() if "OBS_FLAG" in piece.columns else pd.Series("", index=piece.index)
     columns["flags"] = flags.to_numpy(dtype=object)
     for name in attributes:
-        columns[name.lower()] = piece[name].to_numpy(dtype=object)
+        columns[name.lower()] = piece[name].str.strip().to_numpy(dtype=object)
     yield pd.DataFrame(columns)
 
 
@@ -502,10 +518,11 @@ def read_sdmx_csv(
 
 # The countries NUTS covers (2016, 2021 and 2024 versions): EU-27 with EL for Greece, EFTA, the UK, and
 # the candidate countries with statistical regions.
-NUTS_COUNTRIES = frozenset(
-    "AT BE BG CY CZ DE DK EE EL ES FI FR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK "
-    "CH IS LI NO UK AL ME MK RS TR".split()
-)
+NUTS_COUNTRIES = frozenset([
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "EL", "ES", "FI", "FR", "HR", "HU", "IE", "IT", "LT",
+    "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
+    "CH", "IS", "LI", "NO", "UK", "AL", "ME", "MK", "RS", "TR",
+])
 _NUTS = re.compile(r"^(?P<country>[A-Z]{2})(?P<rest>[0-9A-Z]{0,3})$")
 _EXTRA_REGIO = re.compile(r"^[A-Z]{2}Z{1,3}$")
 # EU27_2020, EU28, EU15, EA20, EA19, EA, EEA30_2007, EFTA…
@@ -586,20 +603,19 @@ def classify_geo_codes(codes: Iterable[Any], *, known: Collection[str] | None = 
 
 
 def _classify_one(code: str | None, known: set[str] | None) -> tuple[str, int | None, str | None, str]:
-    if code is None:
-        return "unknown", None, None, "not a code"
-    if _AGGREGATE.match(code):
+    match = _NUTS.match(code) if code is not None else None
+    if code is not None and _AGGREGATE.match(code):
         return "aggregate", None, None, ""
-    match = _NUTS.match(code)
     if match is None:
-        return "unknown", None, None, "not shaped like a NUTS or aggregate code"
-    country = match["country"]
+        why = "not a code" if code is None else "not shaped like a NUTS or aggregate code"
+        return "unknown", None, None, why
+    country, level = match["country"], len(match["rest"])
     if country not in NUTS_COUNTRIES:
         hint = {"GR": " (NUTS writes EL)", "GB": " (NUTS writes UK)"}.get(country, "")
-        return "unknown", None, None, f"{country} is not a NUTS country code{hint}"
-    level = len(match["rest"])
-    if level and _EXTRA_REGIO.match(code):
-        return "extra_regio", level, country, ""
-    if known is not None and code not in known:
-        return "unknown", None, None, "not among the known NUTS codes"
-    return "nuts", level, country, ""
+        why = f"{country} is not a NUTS country code{hint}"
+    elif known is not None and code not in known and not _EXTRA_REGIO.match(code):
+        why = "not among the known NUTS codes"
+    else:
+        kind = "extra_regio" if level and _EXTRA_REGIO.match(code) else "nuts"
+        return kind, level, country, ""
+    return "unknown", None, None, why

@@ -1,6 +1,6 @@
 """Social economy indicators: its share of cluster members, its location quotient, presence and density.
 
-Pure numpy and pandas: no Django here. The tables are the region × sector tables of
+Pure numpy and pandas: no Django here. The tables are the region x sector tables of
 :mod:`socialclusters.analysis.cluster_statistics` (a DataFrame, a :class:`RegionSectorPanel` or an array),
 and the same rules hold: non-negative numbers, NaN for a missing cell (left out of the totals), zero
 totals give NaN rather than a number that means nothing.
@@ -93,7 +93,9 @@ def social_economy_share(
     else:
         weight_values = _one_dimensional(weights, "weights")
         if len(weight_values) != len(cluster_values):
-            raise ValueError(f"weights must have one entry per membership ({len(cluster_values)}), got {len(weight_values)}")
+            raise ValueError(
+                f"weights must have one entry per membership ({len(cluster_values)}), got {len(weight_values)}"
+            )
         try:
             weight_values = weight_values.astype(np.float64)
         except (TypeError, ValueError) as exc:
@@ -141,7 +143,7 @@ def _social_economy_grids(social_economy: Table, total: Table) -> tuple[_Grid, _
         first = tuple(int(i) for i in np.argwhere(exceeding)[0])
         raise ValueError(
             f"social_economy cannot exceed total, but does at {everything.where(first)}:"  # type: ignore[arg-type]
-            f" {social.values[first]!r} > {everything.values[first]!r} ({int(exceeding.sum())} cell(s));"
+            f" {float(social.values[first])!r} > {float(everything.values[first])!r} ({int(exceeding.sum())} cell(s));"
             " both must count the same thing (organisations, or jobs)"
         )
     return social, everything
@@ -169,14 +171,14 @@ def social_economy_location_quotient(
 
     Parameters
     ----------
-    social_economy, total : DataFrame (regions × sectors), RegionSectorPanel or array, same form and labels
+    social_economy, total : DataFrame (regions x sectors), RegionSectorPanel or array, same form and labels
         Counts, with ``social_economy <= total`` in every cell. NaN marks a missing cell.
     by : {"cell", "region", "sector"}, default "cell"
 
     Returns
     -------
     For ``"cell"``, a table in the form of the inputs; for ``"region"`` or ``"sector"``, one value per
-    region or sector (a Series for DataFrames, a DataFrame × periods for panels, an array for arrays).
+    region or sector (a Series for DataFrames, a DataFrame x periods for panels, an array for arrays).
     NaN where the denominator's total is zero, and everywhere in a period without social economy.
 
     Raises
@@ -228,7 +230,7 @@ def social_economy_presence(clusters: Table, social_economy: Table) -> pd.DataFr
 
     Parameters
     ----------
-    clusters : bool table (DataFrame, RegionSectorPanel or array, regions × sectors)
+    clusters : bool table (DataFrame, RegionSectorPanel or array, regions x sectors)
         Which region-sector cells are traditional clusters: for example the result of
         :func:`~socialclusters.analysis.cluster_statistics.strong_clusters`, or
         ``star_ratings(...).stars >= 2``.

@@ -154,6 +154,7 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from socialclusters.analysis.spatial import assign_points
 from socialclusters.errors import ValidationError
 from socialclusters.registry import normalise
 
@@ -636,11 +637,16 @@ def _detect_encoding(path: Path, sample: bytes, given: str | None) -> str:
 
     # Limited to the legacy encodings tables are written in: with every code page in play, a short sample
     # of French in Windows-1252 reads as well in Mac Central European.
-    best = from_bytes(sample, cp_isolation=list(LEGACY_ENCODINGS)).best()
-    if best is None:
+    matches = list(from_bytes(sample, cp_isolation=list(LEGACY_ENCODINGS)))
+    if not matches:
         raise ValidationError(f"{path}: cannot tell the text encoding; give it with --encoding (e.g. cp1252)",
                               field="encoding")
-    return best.encoding
+    # Several code pages often read a sample equally well (French reads as well in Central European
+    # Windows-1250): among the equally good, the most common one, in the order of LEGACY_ENCODINGS.
+    best = min((match.chaos, -match.coherence) for match in matches)
+    tied = [match.encoding for match in matches if (match.chaos, -match.coherence) == best]
+    return min(tied, key=lambda name: LEGACY_ENCODINGS.index(name) if name in LEGACY_ENCODINGS
+               else len(LEGACY_ENCODINGS))
 
 
 @dataclass
@@ -686,10 +692,10 @@ def _header_names(path: Path, record: Sequence[str]) -> list[str]:
 def _frame(records: list[list[str]], columns: list[str], wanted: set[str] | None) -> pd.DataFrame:
     keep = [(i, name) for i, name in enumerate(columns) if name and (wanted is None or name in wanted)]
     if not records:
-        return pd.DataFrame({name: pd.Series([], dtype=str) for _, name in keep})
+        return pd.DataFrame({name: pd.Series([], dtype=object) for _, name in keep})
     transposed = list(zip(*records, strict=True))
     # Stripped here, once: a list comprehension is cheaper than pandas' str.strip on every later use.
-    return pd.DataFrame({name: pd.Series([value.strip() for value in transposed[i]], dtype=str) for i, name in keep})
+    return pd.DataFrame({name: pd.Series([value.strip() for value in transposed[i]], dtype=object) for i, name in keep})
 
 
 def _fit_record(
@@ -1207,9 +1213,9 @@ class _ChunkNormaliser:
                     values = values.copy()
                     values.loc[broken] = values[broken].str.replace(r"\s*[\r\n]+\s*", spec.join, regex=True)
         elif spec.value is not None:
-            values = pd.Series(spec.value, index=index, dtype=str)
+            values = pd.Series(spec.value, index=index, dtype=object)
         else:
-            values = pd.Series("", index=index, dtype=str)
+            values = pd.Series("", index=index, dtype=object)
         if spec.kind in ("text", "list") and spec.columns:
             alternative = _clean_text(_column(frame, spec.alternative), repairs) if spec.alternative else None
             result = normalise.repair_misdecoded(values, alternative)
@@ -1230,12 +1236,12 @@ class _ChunkNormaliser:
                 translated = translated.where(translated.notna(), spec.default)
             else:
                 flags.add("unmapped_value", unmapped)
-            values = translated.where(translated.notna(), "").astype(str)
+            values = translated.where(translated.notna(), "").astype(object)
         elif spec.default is not None:
             values = values.where(values != "", spec.default)
         if spec.template is not None:
             template = spec.template
-            values = values.map(lambda v: template.format(v) if v else "").astype(str)
+            values = values.map(lambda v: template.format(v) if v else "").astype(object)
         return values
 
     def _apply_rules(self, frame: pd.DataFrame, spec: FieldSpec) -> pd.Series:
@@ -1246,7 +1252,7 @@ class _ChunkNormaliser:
             for fragment in rule.contains:
                 mask |= folded.str.contains(fragment, regex=False)
             result = result.where(result.notna() | ~mask, rule.value)
-        return result.where(result.notna(), spec.default or "").astype(str)
+        return result.where(result.notna(), spec.default or "").astype(object)
 
     def _truncate(self, name: str, values: pd.Series, flags: _FlagSet) -> pd.Series:
         limit = self.lookups.max_lengths.get(name)
@@ -1280,7 +1286,7 @@ class _ChunkNormaliser:
             return _column(frame, self.mapping.id_column).str.slice(0, 200)
         parts = [values[name] if name in {"country", "country_id"} else
                  values[name].map(_region_name_key) for name in self.mapping.id_key]
-        return _joined([part.astype(str) for part in parts], "|").str.slice(0, 200)
+        return _joined([part.astype(object) for part in parts], "|").str.slice(0, 200)
 
     def _country(self, frame: pd.DataFrame, spec: FieldSpec, repairs: Counter[str], flags: _FlagSet,
                  rejections: _Rejections) -> pd.Series:
@@ -1348,7 +1354,7 @@ class _OrganisationNormaliser(_ChunkNormaliser):
 
         # First pass: what decides whether a row is accepted.
         out["name"] = self._source(frame, fields["name"], repairs, flags)
-        out["country_id"] = pd.Series("", index=frame.index, dtype=str)
+        out["country_id"] = pd.Series("", index=frame.index, dtype=object)
         if self.mapping.id_column:
             self._check_ids(self._external_ids(frame, out), rejections)
         label = self._label(fields["name"])
@@ -1381,7 +1387,7 @@ class _OrganisationNormaliser(_ChunkNormaliser):
         if "legal_form" in fields:
             values["legal_form_id"] = [self._legal_form(v) for v in out["legal_form"].tolist()]
         if "website" in fields or "domain" in fields:
-            website = out.get("website", pd.Series("", index=frame.index, dtype=str))
+            website = out.get("website", pd.Series("", index=frame.index, dtype=object))
             values["domain"] = normalise.normalise_domain(out["domain"] if "domain" in fields else website)
             values["website"] = website
         if "postcode" in fields:
@@ -1404,7 +1410,7 @@ class _OrganisationNormaliser(_ChunkNormaliser):
             if name in values:
                 values[name] = self._truncate(name, values[name], flags)
 
-        postcodes = values.get("postcode", pd.Series("", index=frame.index, dtype=str))
+        postcodes = values.get("postcode", pd.Series("", index=frame.index, dtype=object))
         placement, unplaced_reasons = self._place(out["country_id"], postcodes, latitude=latitude,
                                                   longitude=longitude, low_confidence=low_confidence, flags=flags)
         values.update(placement)
@@ -1496,67 +1502,101 @@ class _OrganisationNormaliser(_ChunkNormaliser):
         missing = (codes != "") & ~codes.isin(list(self.lookups.sectors))
         flags.add("unknown_activity_code", unknown | missing)
         codes = codes.where(~missing, "")
-        sections = codes.map(lambda code: self.lookups.sectors.get(code, "")).astype(str)
+        sections = codes.map(lambda code: self.lookups.sectors.get(code, "")).astype(object)
         return [code or None for code in codes.tolist()], sections
 
-    def _place(self, countries_series: pd.Series, postcodes_series: pd.Series, *, latitude: np.ndarray,
-               longitude: np.ndarray, low_confidence: np.ndarray, flags: _FlagSet
-               ) -> tuple[dict[str, list[Any]], Counter[str]]:
+    def _place(self, countries: pd.Series, postcodes: pd.Series, *, latitude: np.ndarray, longitude: np.ndarray,
+               low_confidence: np.ndarray, flags: _FlagSet) -> tuple[dict[str, list[Any]], Counter[str]]:
         """NUTS 3 region, NUTS 2 code, method and reason for each row."""
+        placer = _Placer(countries.to_numpy(dtype=object), postcodes.to_numpy(dtype=object),
+                         nuts_countries=self.lookups.nuts_countries)
+        has_point = ~np.isnan(latitude) & ~np.isnan(longitude)
+        # Low-confidence coordinates: the postcode first, where it places the organisation.
+        placer.by_postcode(placer.in_nuts & has_point & low_confidence & (placer.postcodes != ""), explain=False)
+        placer.by_point(placer.in_nuts & has_point & placer.unplaced(), longitude, latitude, flags)
+        placer.by_postcode(placer.in_nuts & placer.unplaced(), explain=True)
+        return placer.columns(), Counter(_reason_category(text) for text in placer.reason.tolist() if text)
+
+
+class _Placer:
+    """Placement of one chunk's rows, step by step; each step only touches rows still unplaced."""
+
+    def __init__(self, countries: np.ndarray, postcodes: np.ndarray, *, nuts_countries: set[str]) -> None:
+        count = len(countries)
+        self.countries, self.postcodes = countries, postcodes
+        self.region_id = np.full(count, None, dtype=object)
+        self.code = np.full(count, "", dtype=object)
+        self.method = np.full(count, "", dtype=object)
+        self.reason = np.full(count, "", dtype=object)
+        self.point_reason = np.full(count, "", dtype=object)
+        self.in_nuts = np.isin(countries, list(nuts_countries))
+        self.reason[countries == ""] = "no country"
+        self.reason[(countries != "") & ~self.in_nuts] = "country outside NUTS coverage"
+
+    def unplaced(self) -> np.ndarray:
+        return self.method == ""
+
+    def _set(self, targets: np.ndarray, region_ids: Any, codes: Any, method: Any) -> None:
+        self.region_id[targets] = list(region_ids)
+        self.code[targets] = codes
+        self.method[targets] = method
+        self.reason[targets] = ""
+
+    def _accept(self, positions: np.ndarray, placements: Any) -> np.ndarray:
+        placed = placements.placed
+        self._set(positions[placed], placements.region_id[placed].tolist(), placements.code[placed],
+                  placements.method[placed])
+        return placed
+
+    def by_point(self, mask: np.ndarray, longitude: np.ndarray, latitude: np.ndarray, flags: _FlagSet) -> None:
         from socialclusters.registry import geo
 
-        countries = countries_series.to_numpy(dtype=object)
-        postcodes = postcodes_series.to_numpy(dtype=object)
-        count = len(countries)
-        region_id = np.full(count, None, dtype=object)
-        code = np.full(count, "", dtype=object)
-        method = np.full(count, "", dtype=object)
-        reason = np.full(count, "", dtype=object)
-        in_nuts = np.isin(countries, list(self.lookups.nuts_countries))
-        reason[countries == ""] = "no country"
-        reason[(countries != "") & ~in_nuts] = "country outside NUTS coverage"
-        has_point = ~np.isnan(latitude) & ~np.isnan(longitude)
+        positions = np.flatnonzero(mask)
+        if not positions.size:
+            return
+        # The common case first, vectorised: the point lies in a region of the country it states.
+        index = geo.nuts3_index()
+        inside = assign_points(longitude[positions], latitude[positions], index.tree).index
+        agrees = inside >= 0
+        agrees[agrees] = index.country_codes[inside[agrees]] == self.countries[positions[agrees]]
+        self._set(positions[agrees], index.region_ids[inside[agrees]].tolist(), index.codes[inside[agrees]],
+                  geo.METHOD_COORDINATES)
+        # The rest (outside every region, or in another country's) gets geo's full answer: the nearest region
+        # of the stated country, or the reason why not.
+        positions = positions[~agrees]
+        if not positions.size:
+            return
+        placements = geo.place_points(longitude[positions], latitude[positions], self.countries[positions].tolist())
+        placed = self._accept(positions, placements)
+        self.point_reason[positions[~placed]] = placements.reason[~placed]
+        reasons = placements.reason
+        elsewhere = np.array([text.startswith(("coordinates in ", "coordinates near ")) for text in reasons],
+                             dtype=bool)
+        outside = reasons == "coordinates outside every NUTS 3 region"
+        for flag, hit in (("coordinates_outside_country", elsewhere), ("coordinates_outside_regions", outside)):
+            rows = np.zeros(len(self.countries), dtype=bool)
+            rows[positions[hit & ~placed]] = True
+            flags.add(flag, rows)
 
-        def accept(positions: np.ndarray, placements: Any) -> np.ndarray:
-            placed = placements.placed
-            targets = positions[placed]
-            region_id[targets] = placements.region_id[placed].tolist()
-            code[targets] = placements.code[placed]
-            method[targets] = placements.method[placed]
-            reason[targets] = ""
-            return placed
+    def by_postcode(self, mask: np.ndarray, *, explain: bool) -> None:
+        from socialclusters.registry import geo
 
-        # Low-confidence coordinates: the postcode first, where it places the organisation.
-        first_by_postcode = np.flatnonzero(in_nuts & has_point & low_confidence & (postcodes != ""))
-        if first_by_postcode.size:
-            accept(first_by_postcode, geo.place_postcodes(countries[first_by_postcode].tolist(),
-                                                          postcodes[first_by_postcode].tolist()))
-        point_reason = np.full(count, "", dtype=object)
-        by_point = np.flatnonzero(in_nuts & has_point & (method == ""))
-        if by_point.size:
-            placements = geo.place_points(longitude[by_point], latitude[by_point], countries[by_point].tolist())
-            placed = accept(by_point, placements)
-            point_reason[by_point[~placed]] = placements.reason[~placed]
-            reasons = placements.reason
-            elsewhere = np.array([text.startswith(("coordinates in ", "coordinates near ")) for text in reasons],
-                                 dtype=bool)
-            outside = reasons == "coordinates outside every NUTS 3 region"
-            for flag, mask in (("coordinates_outside_country", elsewhere), ("coordinates_outside_regions", outside)):
-                rows = np.zeros(count, dtype=bool)
-                rows[by_point[mask & ~placed]] = True
-                flags.add(flag, rows)
-        by_postcode = np.flatnonzero(in_nuts & (method == ""))
-        if by_postcode.size:
-            placements = geo.place_postcodes(countries[by_postcode].tolist(), postcodes[by_postcode].tolist())
-            placed = accept(by_postcode, placements)
-            for position, text in zip(by_postcode[~placed], placements.reason[~placed], strict=True):
-                reason[position] = f"{point_reason[position] or 'no coordinates'}; {_postcode_reason(text)}"
+        positions = np.flatnonzero(mask)
+        if not positions.size:
+            return
+        placements = geo.place_postcodes(self.countries[positions].tolist(), self.postcodes[positions].tolist())
+        placed = self._accept(positions, placements)
+        if explain:
+            for position, text in zip(positions[~placed], placements.reason[~placed], strict=True):
+                self.reason[position] = f"{self.point_reason[position] or 'no coordinates'}; {_postcode_reason(text)}"
+
+    def columns(self) -> dict[str, list[Any]]:
         return {
-            "region_id": region_id.tolist(),
-            "nuts2": [value[:4] for value in code.tolist()],
-            "region_method": method.tolist(),
-            "region_reason": [text[:300] for text in reason.tolist()],
-        }, Counter(_reason_category(text) for text in reason.tolist() if text)
+            "region_id": self.region_id.tolist(),
+            "nuts2": [value[:4] for value in self.code.tolist()],
+            "region_method": self.method.tolist(),
+            "region_reason": [text[:300] for text in self.reason.tolist()],
+        }
 
 
 def _postcode_reason(text: str) -> str:
@@ -2120,7 +2160,7 @@ class _ClusterNormaliser(_ChunkNormaliser):
         if self.mapping.id_column:
             self._check_ids(self._external_ids(frame, values), rejections)
         rejections.reject_empty(values["name"], label, f"{label} is empty: every cluster needs a name")
-        values["country"] = pd.Series("", index=frame.index, dtype=str)
+        values["country"] = pd.Series("", index=frame.index, dtype=object)
         if "country" in fields:
             values["country"] = self._country(frame, fields["country"], repairs, flags, rejections)
         for field_name, spec in fields.items():
