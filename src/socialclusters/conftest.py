@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from django.utils import translation
 
 from socialclusters.accounts.models import Role
 
@@ -22,6 +23,16 @@ def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def
     # Browser tests use a live server and a flushed database afterwards; they go last so the
     # session's reference data serves every other test first.
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords_and_english(settings):  # type: ignore[no-untyped-def]
+    # Tests create many users: the real hasher's deliberate slowness would dominate the run.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # A French request leaves French active in the thread, and reverse() would then prefix /fr/.
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

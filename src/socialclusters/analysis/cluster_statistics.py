@@ -237,9 +237,9 @@ def panels_from_long(
             numbers = frame[column].to_numpy(dtype=np.float64, na_value=np.nan)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"column {column!r} (given in values) must hold numbers: {exc}") from exc
-        cube = np.full(size, float(fill_value))
-        cube[flat] = numbers
-        cube = cube.reshape(count_t, count_s, count_r).transpose(2, 1, 0)
+        cells = np.full(size, float(fill_value))
+        cells[flat] = numbers
+        cube = cells.reshape(count_t, count_s, count_r).transpose(2, 1, 0)
         panels[column] = RegionSectorPanel(cube, labels[0], labels[1], labels[2])
     return panels
 

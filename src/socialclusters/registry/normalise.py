@@ -386,7 +386,7 @@ def normalise_country(
     lookup.update({alias: iso for alias, iso in _NUTS_COUNTRY_ALIASES.items() if iso in known})
     stripped = values.str.strip()
     upper = stripped.str.upper()
-    codes = upper.map(lookup).fillna("").astype(object)
+    codes = upper.map(lookup).fillna("").astype(str)
     found = codes != ""
     repairs = {
         "country_case": found & (upper.str.len() == 2) & (stripped != upper),
@@ -395,7 +395,7 @@ def normalise_country(
     }
     from_alternative = pd.Series(False, index=values.index)
     if alternative is not None:
-        alternative_codes = alternative.str.strip().str.upper().map(lookup).fillna("").astype(object)
+        alternative_codes = alternative.str.strip().str.upper().map(lookup).fillna("").astype(str)
         from_alternative = ~found & (alternative_codes != "")
         codes = codes.where(~from_alternative, alternative_codes)
     repairs["country_from_alternative"] = from_alternative
@@ -494,14 +494,14 @@ def restore_postcodes(
     shaped = _POSTCODE_SHAPE.fullmatch
     invalid = pd.Series([bool(value) and shaped(value) is None for value in cleaned], index=index, dtype=bool)
     invalid &= ~placeholder
-    values = pd.Series(cleaned, index=index, dtype=object).mask(placeholder | invalid, "")
+    values = pd.Series(cleaned, index=index, dtype=str).mask(placeholder | invalid, "")
     from_alternative = false.copy()
     if alternative is not None:
         others = [" ".join(value.split()) for value in alternative.tolist()]
         usable = pd.Series([bool(value) and shaped(value) is not None and value.lower() not in _POSTCODE_PLACEHOLDERS
                             for value in others], index=index, dtype=bool)
         usable &= values == ""
-        values = values.mask(usable, pd.Series(others, index=index, dtype=object))
+        values = values.mask(usable, pd.Series(others, index=index, dtype=str))
         from_alternative = usable
     # An invalid value replaced by a good alternative is a repair, not a problem left for a person.
     invalid &= ~from_alternative
@@ -522,7 +522,7 @@ def restore_postcodes(
     fixed_format = (values != "") & countries.isin(list(POSTCODE_FORMATS))
     if fixed_format.any():
         compact = pd.Series([value.replace(" ", "") for value in values[fixed_format].tolist()],
-                            index=values[fixed_format].index, dtype=object)
+                            index=values[fixed_format].index, dtype=str)
         needs_look = pd.Series(
             [not (value.isdigit() and len(value) == POSTCODE_FORMATS[country][0])
              for value, country in zip(compact.tolist(), countries[fixed_format].tolist(), strict=True)],
@@ -532,7 +532,7 @@ def restore_postcodes(
         outcomes = [_restore_one(value, country)
                     for value, country in zip(values[look].tolist(), countries[look].tolist(), strict=True)]
         values.loc[look] = [value for value, _ in outcomes]
-        codes = pd.Series([outcome for _, outcome in outcomes], index=look, dtype=object)
+        codes = pd.Series([outcome for _, outcome in outcomes], index=look, dtype=str)
         zeros.loc[look] = codes == "postcode_leading_zeros"
         ambiguous.loc[look] = codes == "postcode_ambiguous"
         wrong_format.loc[look] = codes == "postcode_format"
@@ -703,7 +703,7 @@ def translate_uksic2007(values: pd.Series, *, prefix: str = "") -> tuple[pd.Seri
         stripped = stripped.str.removeprefix(prefix)
     stripped = stripped.str.replace(".", "", regex=False)
     distinct = {code: _uksic2007_to_nace(code) for code in stripped.unique() if code}
-    codes = stripped.map(lambda code: distinct.get(code, "")).astype(object)
+    codes = stripped.map(lambda code: distinct.get(code, "")).astype(str)
     unknown = (stripped != "") & (codes == "")
     return codes, unknown
 

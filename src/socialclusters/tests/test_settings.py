@@ -10,7 +10,7 @@ import pytest
 
 SECURE_ENV = {
     "SOCIALCLUSTERS_PRODUCTION": "1",
-    "SECRET_KEY": "k" * 20 + "8Fq!zR2#mW5@vT9$xL3^",
+    "SECRET_KEY": "8Fq!zR2#mW5@vT9$xL3^aK7&pN1*cB4(eD6)gH0_jM2+sU5=wY8-qX3~",
     "ALLOWED_HOSTS": "clusters.example.org",
 }
 

@@ -4,23 +4,11 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from django.contrib.auth import get_user
 from django.core import mail
 from django.urls import reverse
-from django.utils import translation
 
 from socialclusters.accounts.models import Role, User
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords_and_english(settings):  # type: ignore[no-untyped-def]
-    # Several users a test: the real hasher's deliberate slowness would dominate the run.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    # A French request leaves French active in the thread, and reverse() would then prefix /fr/.
-    translation.deactivate()
-    yield
-    translation.deactivate()
 
 
 def test_sign_in_and_out(client, cluster_manager, password):  # type: ignore[no-untyped-def]

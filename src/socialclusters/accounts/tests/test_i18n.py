@@ -7,19 +7,11 @@ import re
 from pathlib import Path
 
 import pytest
-from django.utils import translation
 
 # French typography writes the apostrophe as U+2019.
 APOSTROPHE = "\u2019"
 
 LOCALE = Path(__file__).resolve().parents[2] / "locale" / "fr" / "LC_MESSAGES"
-
-
-@pytest.fixture(autouse=True)
-def english_afterwards():  # type: ignore[no-untyped-def]
-    # A French request leaves French active in the thread; later tests' reverse() would prefix /fr/.
-    yield
-    translation.deactivate()
 
 
 def _entries(po: str) -> list[dict[str, object]]:

@@ -33,13 +33,17 @@ from socialclusters.api.tests.conftest import API, World, client_for
 CALLERS = ("anonymous", "manager_own", "secretariat")
 
 
+# The project's real WSGI application, every middleware included.
+APP = WSGIHandler()
+
+
 @pytest.fixture
-def wsgi_app(db):  # type: ignore[no-untyped-def]
+def in_test_transaction(db):  # type: ignore[no-untyped-def]
     # Django's test client detaches ``close_old_connections`` around each request; a raw WSGI app must
     # too, or the end of each request would close the connection that holds the test's transaction.
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
-    yield WSGIHandler()
+    yield
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
 
@@ -76,8 +80,6 @@ def aim_at_existing_objects(case: Any, world: World) -> None:
         params["code"] = ["FR101", "FR1", "DE", "EL30", "FR10"][len(code) % 5]
 
 
-# Loaded at collection: producing the OpenAPI schema reads no database. (``schemathesis.pytest.from_fixture``
-# would run every operation as a subtest of one test, but it relies on a pytest attribute pytest 9.2 removed.)
 def callers_for(case: Any) -> tuple[str, ...]:
     """Every caller for the signed-in operations; one, in turn, for the public ones (to keep the run short)."""
     if case.operation.definition.raw.get("security"):
@@ -85,7 +87,9 @@ def callers_for(case: Any) -> tuple[str, ...]:
     return (CALLERS[len(repr(case.query)) % len(CALLERS)],)
 
 
-schema = schemathesis.openapi.from_wsgi(f"{API}/openapi.json", WSGIHandler())
+# Loaded at collection: producing the OpenAPI schema reads no database. (``schemathesis.pytest.from_fixture``
+# would run every operation as a subtest of one test, but it relies on a pytest attribute pytest 9.2 removed.)
+schema = schemathesis.openapi.from_wsgi(f"{API}/openapi.json", APP)
 
 
 @schema.parametrize()
@@ -93,10 +97,11 @@ schema = schemathesis.openapi.from_wsgi(f"{API}/openapi.json", WSGIHandler())
     max_examples=25,
     deadline=None,
     derandomize=True,
+    database=None,
     phases=[Phase.explicit, Phase.generate],
     suppress_health_check=list(HealthCheck),
 )
-def test_no_server_errors(case, wsgi_app, world, credentials):  # type: ignore[no-untyped-def]
+def test_no_server_errors(case, in_test_transaction, world, credentials):  # type: ignore[no-untyped-def]
     aim_at_existing_objects(case, world)
     for caller in callers_for(case):
         case.call_and_validate(

@@ -293,7 +293,7 @@ def test_strict_mode_writes_nothing_when_a_row_is_rejected_but_records_the_attem
 def test_the_json_report_has_the_promised_keys_and_balances(tmp_path):
     path = write_coop_csv(tmp_path / "coops.csv", [coop_row(1), coop_row(1), coop_row(3, Name="")])
     call_command("import_organisations", str(path), mapping="dotcoop", report=str(tmp_path / "report.json"),
-                 no_progress=True, stdout=open(tmp_path / "out.txt", "w"))  # noqa: SIM115, PTH123
+                 no_progress=True, stdout=open(tmp_path / "out.txt", "w"))  # noqa: SIM115
     report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
     for key in ("rows", "imported", "updated", "unchanged", "rejected", "flagged", "rejected_rows"):
         assert key in report
@@ -489,7 +489,7 @@ def test_the_command_in_strict_mode_fails_when_rows_are_rejected(tmp_path):
     path = write_coop_csv(tmp_path / "coops.csv", [coop_row(1), coop_row(2, Country="ZZ", **{"Country 2": "ZZZ"})])
     with pytest.raises(CommandError, match="1 rows rejected and --strict given: nothing was written"):
         call_command("import_organisations", str(path), mapping="dotcoop", strict=True, no_progress=True,
-                     stdout=open(tmp_path / "out.txt", "w"))  # noqa: SIM115, PTH123
+                     stdout=open(tmp_path / "out.txt", "w"))  # noqa: SIM115
     assert not Organisation.objects.exists()
 
 

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import URLPattern, get_resolver, reverse
-from django.utils import translation
 
 from socialclusters.registry.tests.webworld import ROLES, World, build_world
 from socialclusters.web import Audience
@@ -70,16 +69,6 @@ MATRIX: list[tuple[str, str, Args, str, dict[str, str], dict[str, Any]]] = [
      PUBLIC),
     ("password reset done", "accounts:password_reset_complete", _none, "get", {}, PUBLIC),
 ]
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords_and_english(settings):  # type: ignore[no-untyped-def]
-    # Several users a test: the real hasher's deliberate slowness would dominate the run.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    # A French request leaves French active in the thread, and reverse() would then prefix /fr/.
-    translation.deactivate()
-    yield
-    translation.deactivate()
 
 
 @pytest.fixture

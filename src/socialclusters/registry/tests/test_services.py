@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
-from django.utils import translation
 
 from socialclusters.accounts.models import Role
 from socialclusters.errors import Conflict, PermissionDenied, ValidationError
@@ -22,16 +21,6 @@ from socialclusters.registry.models import (
 )
 from socialclusters.registry.tests.factories import MembershipFactory
 from socialclusters.registry.tests.webworld import cluster, organisation
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords_and_english(settings):  # type: ignore[no-untyped-def]
-    # Several users a test: the real hasher's deliberate slowness would dominate the run.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    # A French request leaves French active in the thread, and reverse() would then prefix /fr/.
-    translation.deactivate()
-    yield
-    translation.deactivate()
 
 
 @pytest.fixture

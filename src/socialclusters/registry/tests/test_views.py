@@ -10,21 +10,10 @@ from django.contrib.messages import get_messages
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
-from django.utils import translation
 
 from socialclusters.registry import models
 from socialclusters.registry.tests.factories import MembershipFactory
 from socialclusters.registry.tests.webworld import World, build_world, cluster, organisation
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords_and_english(settings):  # type: ignore[no-untyped-def]
-    # Several users a test: the real hasher's deliberate slowness would dominate the run.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    # A French request leaves French active in the thread, and reverse() would then prefix /fr/.
-    translation.deactivate()
-    yield
-    translation.deactivate()
 
 
 @pytest.fixture
