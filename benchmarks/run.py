@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["bench_point_assignment.py", "bench_import.py"]
+BENCHMARKS = ["bench_point_assignment.py", "bench_import.py", "bench_cluster_statistics.py"]
 
 
 def main() -> int:

@@ -28,7 +28,8 @@ Rules that every caller can rely on
   location quotients and NaN sector-level indices (Hoover, locational Gini, Herfindahl-Hirschman by
   sector). Adding an empty region or sector to a table changes no other result.
 - Labels must be unique; permuting regions or sectors permutes every result the same way.
-- Multiplying a table by a positive constant changes no location quotient, star or index.
+- Multiplying a table by a positive constant changes no location quotient, star or index (up to
+  rounding: a value lying exactly on a percentile may then fall on either side of it).
 """
 
 from __future__ import annotations
@@ -641,25 +642,27 @@ def star_ratings(
     -----
     Sources, and how far each default could be checked:
 
-    - European Cluster Observatory, "Evaluation of regional cluster strength" (methodology page,
-      www.clusterobservatory.eu, index.php?id=49; Center for Strategy and Competitiveness, Stockholm
-      School of Economics, for the European Commission, 2007-2012). It assigns "0, 1, 2 or 3 stars"
-      for size, specialisation and focus. **Size** is verified there word for word: "whether a cluster is
-      in the top 10% of all clusters in Europe within the same cluster category in terms of the number of
-      employees" — hence ``size_scope="sector"``.
+    - European Cluster Observatory (European Commission), "Evaluation of regional cluster strength",
+      methodology page at www.clusterobservatory.eu (index.php?id=49), written for its mapping of the EU-27
+      and Iceland, Israel, Norway, Switzerland and Turkey; cited as European Commission (2011) by later
+      work. It assigns "0, 1, 2 or 3 stars" for size, specialisation and focus. **Size** is verified there
+      word for word: "whether a cluster is in the top 10% of all clusters in Europe within the same cluster
+      category in terms of the number of employees" — hence ``size_scope="sector"``.
     - **Specialisation**: the same page defines the measure as the location quotient; the copy we could
-      read breaks off before the threshold. "The measure needs to be at least 2 to receive a star" is
-      quoted from that methodology in a 2013 SciTePress paper (scitepress.org/PublishedPapers/2013/45487).
-    - **Focus**: the Observatory's criterion is that the cluster "accounts for a larger share of a region's
-      overall employment". The 10% default and the ranking over all cells follow the usual description of
-      the method, but the copies of the source we could read break off before the focus threshold: it is
-      **not verified**; check it against the Observatory's publication before relying on the focus star.
+      read breaks off before its threshold. "The measure needs to be at least 2 to receive a star" is
+      quoted from that methodology (European Commission, 2011) in a 2013 SciTePress paper
+      (scitepress.org/PublishedPapers/2013/45487).
+    - **Focus**: the page motivates it as "the extent to which the locality (the region) is geared towards
+      and focused upon production in the relevant industries", measured by the cluster's share of the
+      region's employment. Its threshold is **not verified**: both copies we could read break off just
+      before it. The 10% default, ranked over all cells, follows the usual description of the method;
+      check it against the Observatory's publication before relying on the focus star.
 
     Only cells with positive employment are ranked, and only they can earn the size or focus star (a
     missing or zero cell is not a cluster). "Top 10%" means at or above the 90th percentile of the ranked
-    values, with linear interpolation between ranks. The Observatory worked with 259 mostly NUTS 2
-    regions and 38 cluster categories built from 4-digit industries; on NUTS 3 regions and NACE divisions
-    the stars describe a finer grid and are not comparable with its published maps.
+    values, with linear interpolation between ranks. The Observatory worked with 259 regions, mostly NUTS 2,
+    and cluster categories built from 4-digit industries; on NUTS 3 regions and NACE divisions the stars
+    describe a finer grid and are not comparable with its published maps.
 
     Examples
     --------
@@ -783,7 +786,7 @@ def strong_clusters(
     cmp, ``data/processing/cluster_calcs_reducer.js``, ``strong_b``): ``lq >= top_lq_quartile && emp >
     bottom_emp_quartile && est > bottom_est_quartile && lq >= 1``, with the quartiles taken by d3's
     ``quantile`` (linear interpolation, as here) over the regions with positive employment in the same
-    cluster, year and region type. There the sectors are the 51 traded clusters and regions one of the
+    cluster, year and region type. There the sectors are the traded clusters and regions one of the
     US region types; here they are whatever the table holds (NUTS 3 regions and NACE divisions, say).
 
     A cell whose establishments are missing (NaN) is ranked for employment and location quotient but

@@ -139,6 +139,12 @@ def areas_km2(
     -------
     numpy.ndarray of float
 
+    Notes
+    -----
+    The area is that of the polygon as drawn: generalised boundaries misstate small regions. On GISCO's
+    1:60 million NUTS 3 polygons Paris (FR101) comes out at 39 km² against 105 km², Luxembourg at 2,829 km²
+    against 2,586 km²; use the 1:1 million files (or official land areas) for densities.
+
     Examples
     --------
     A one-degree square on the equator covers about 12,308 km²:

@@ -151,6 +151,7 @@ import re
 import time
 import tomllib
 import zipfile
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -1763,7 +1764,8 @@ class _OrganisationStore:
         self.organisations = _BulkWriter(Organisation)
         self.records = _BulkWriter(SourceRecord)
         self.now = timezone.now()
-        self.touched: list[int] = []
+        # Organisations inserted or changed by this run, compactly (eight bytes each).
+        self.touched = array("q")
         # Every version of this dataset: a record of an earlier version is the same record.
         self.source_ids = list(Source.objects.filter(kind=SourceKind.DATASET, name=source.name)
                                .values_list("id", flat=True))
@@ -1852,7 +1854,7 @@ class _OrganisationStore:
 # ================================================================================================
 
 
-def _propose_duplicates(source: Source, touched: list[int]) -> int:
+def _propose_duplicates(source: Source, touched: Sequence[int]) -> int:
     """Create DuplicateCandidate rows for organisations of this dataset that look like ones of other sources.
 
     Only organisations this run inserted or changed (``touched``) are compared, with every organisation no

@@ -38,6 +38,15 @@ def test_values_missing_values_and_flags_are_read():
     assert table["flags"].tolist() == ["", "", "p", "c", "e", "bp", "", "u", ""]
 
 
+def test_unusual_but_valid_cells_are_read_too():
+    # Flags glued to the value, spaces around, a plus sign, an exponent: not what Eurostat writes today,
+    # but within the format.
+    text = "freq,geo\\TIME_PERIOD\t2019\t2020\t2021\t2022\nA,AT1\t12.5p\t 7  p \t+3\t1.5e3 e\n"
+    table = read_eurostat_tsv(io.StringIO(text))
+    assert table["value"].tolist() == [12.5, 7.0, 3.0, 1500.0]
+    assert table["flags"].tolist() == ["p", "p", "", "e"]
+
+
 def test_files_compressed_or_not_paths_and_streams_read_the_same(tmp_path):
     plain = tmp_path / "nama_10r_3empers.tsv"
     plain.write_text("\ufeff" + SAMPLE.replace("\n", "\r\n"), encoding="utf-8")  # a BOM and Windows line ends
