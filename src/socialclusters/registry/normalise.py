@@ -6,6 +6,10 @@ return pandas Series of ``str`` aligned on the input's index, plus boolean masks
 were repaired (fixed unambiguously: counted in the import report) and which were flagged (kept, but a
 person should look: stored in ``Organisation.flags``). The expensive Python-level repairs only run on
 the rows a cheap vectorised test selects, so a clean file costs a few vectorised passes.
+
+pandas and numpy are imported inside the functions that use them: ``services.py`` imports this module for
+:func:`organisation_search_text`, and every process (web workers, every CLI command) would otherwise pay
+for loading pandas at start-up.
 """
 
 from __future__ import annotations
