@@ -231,7 +231,7 @@ SIDES = {"setup": side_setup, "ours": side_ours, "import-export": side_import_ex
 def run_side(name: str, data_dir: Path, *arguments: Path) -> dict:
     command = [sys.executable, __file__, "--side", name, str(data_dir), *map(str, arguments)]
     # This very script with fixed arguments, in a child process so that its peak memory is its own.
-    completed = subprocess.run(command, check=False, capture_output=True, text=True, cwd=CHECKOUT)  # noqa: S603
+    completed = subprocess.run(command, check=False, capture_output=True, text=True, cwd=CHECKOUT)
     if completed.returncode != 0:
         sys.stderr.write(completed.stderr)
         raise SystemExit(f"benchmark side {name!r} failed (exit {completed.returncode})")

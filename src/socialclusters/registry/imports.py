@@ -1082,7 +1082,11 @@ def _lookups(target: str) -> _Lookups:
         legal_forms[code.upper()] = pk
         legal_forms[uri] = pk
     model = Organisation if target == ORGANISATION_TARGET else Cluster
-    max_lengths = {f.name: f.max_length for f in model._meta.concrete_fields if getattr(f, "max_length", None)}
+    max_lengths: dict[str, int] = {}
+    for model_field in model._meta.concrete_fields:
+        limit = getattr(model_field, "max_length", None)
+        if isinstance(limit, int):
+            max_lengths[model_field.name] = limit
     lookups = _Lookups(
         alpha2={code for code, _, _ in countries},
         alpha3_to_alpha2={alpha3: code for code, alpha3, _ in countries},
@@ -1166,7 +1170,7 @@ class _Rejections:
                                          value=value))
 
     def reject_empty(self, values: pd.Series, field_name: str, reason: str) -> None:
-        for position in np.flatnonzero((values == "").to_numpy()):
+        for position in np.flatnonzero((values == "").to_numpy()).tolist():
             self.reject(position, field_name, reason)
 
 
@@ -1312,7 +1316,7 @@ class _ChunkNormaliser:
             repairs[code] += int(mask.sum())
         flags.add("no_country", result.missing)
         label = self._label(spec)
-        for position in np.flatnonzero(result.unknown.to_numpy()):
+        for position in np.flatnonzero(result.unknown.to_numpy()).tolist():
             given = raw.iat[position]
             also = ""
             if alternative is not None and alternative.iat[position]:
@@ -1344,9 +1348,11 @@ class _OrganisationNormaliser(_ChunkNormaliser):
     def written_columns(self) -> list[str]:
         """The Organisation columns this mapping writes (inserts set every other column to its default)."""
         fields = self.mapping.fields
-        columns = [name for name in ("name", "alt_names", "kind", "legal_form_raw", "address", "postcode", "city",
-                                     "latitude", "longitude", "geocode_confidence", "founded", "dissolved",
-                                     "status", "size_band") if name in fields]
+        columns: list[str] = [
+            name for name in ("name", "alt_names", "kind", "legal_form_raw", "address", "postcode", "city",
+                              "latitude", "longitude", "geocode_confidence", "founded", "dissolved", "status",
+                              "size_band") if name in fields
+        ]
         if "legal_form" in fields:
             columns.append("legal_form_id")
         if "primary_nace" in fields:
@@ -1941,7 +1947,7 @@ def _similar_name_pairs(ours: Any, others: Any, touched: set[int]) -> Pairs:
 # ================================================================================================
 
 
-class _Rollback(Exception):  # noqa: N818 - a control-flow signal, not an error
+class _Rollback(Exception):
     """Raised inside the transaction to undo a dry run or a strict run with rejected rows."""
 
 

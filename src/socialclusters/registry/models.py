@@ -395,7 +395,9 @@ class Membership(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["organisation", "cluster", "role"], name="membership_unique"),
             models.CheckConstraint(
-                condition=models.Q(until__isnull=True) | models.Q(since__isnull=True) | models.Q(until__gte=models.F("since")),
+                condition=models.Q(until__isnull=True)
+                | models.Q(since__isnull=True)
+                | models.Q(until__gte=models.F("since")),
                 name="membership_until_after_since",
             ),
         ]
@@ -449,7 +451,7 @@ class SourceRecord(models.Model):
 
 
 class ImportRun(models.Model):
-    """One run of an import, with its JSON report; dry runs are recorded too."""
+    """One run of an import that could write, with its JSON report (dry runs write nothing, not even this)."""
 
     source = models.ForeignKey(Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="import_runs")
     mapping = models.CharField(_("mapping"), max_length=200)
@@ -467,6 +469,9 @@ class ImportRun(models.Model):
         ordering = ["-started_at"]
         verbose_name = _("import run")
         verbose_name_plural = _("import runs")
+
+    def __str__(self) -> str:
+        return f"{self.mapping} {self.path} ({self.started_at:%Y-%m-%d %H:%M})"
 
 
 class DuplicateStatus(models.TextChoices):
@@ -496,6 +501,9 @@ class DuplicateCandidate(models.Model):
         verbose_name = _("likely duplicate")
         verbose_name_plural = _("likely duplicates")
 
+    def __str__(self) -> str:
+        return f"{self.first} ~ {self.second or self.second_name}"
+
 
 # --- profile changes awaiting validation ----------------------------------------------------
 
@@ -517,7 +525,9 @@ class ProfileChange(models.Model):
     organisation = models.ForeignKey(
         Organisation, null=True, blank=True, on_delete=models.CASCADE, related_name="profile_changes"
     )
-    cluster = models.ForeignKey(Cluster, null=True, blank=True, on_delete=models.CASCADE, related_name="profile_changes")
+    cluster = models.ForeignKey(
+        Cluster, null=True, blank=True, on_delete=models.CASCADE, related_name="profile_changes"
+    )
     data = models.JSONField(_("proposed values"), default=dict)
     status = models.CharField(_("status"), max_length=10, choices=ChangeStatus.choices, default=ChangeStatus.DRAFT)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="profile_changes")
@@ -541,6 +551,9 @@ class ProfileChange(models.Model):
         ]
         verbose_name = _("profile change")
         verbose_name_plural = _("profile changes")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.target} ({self.status})"
 
     @property
     def target(self) -> Organisation | Cluster:

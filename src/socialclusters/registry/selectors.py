@@ -114,11 +114,13 @@ def _country_code(value: str) -> str:
         return ""
     iso = {"EL": "GR", "UK": "GB"}.get(code, code)
     if not Country.objects.filter(code=iso).exists():
-        raise ValidationError(f"unknown country code '{value}' (use ISO 3166 alpha-2, e.g. FR, DE, GR)", field="country")
+        raise ValidationError(
+            f"unknown country code '{value}' (use ISO 3166 alpha-2, e.g. FR, DE, GR)", field="country"
+        )
     return iso
 
 
-def organisation_list(filters: OrganisationFilters) -> QuerySet[Organisation]:
+def organisation_list(filters: OrganisationFilters) -> QuerySet[Organisation]:  # noqa: PLR0912 - one branch per filter
     """Organisations matching every filter, ordered by name."""
     qs = Organisation.objects.select_related("country", "region", "primary_nace", "legal_form")
     for term in _search_terms(filters.q):
@@ -352,7 +354,9 @@ def overview(*, top_countries: int = 15) -> Overview:
         countries=orgs.exclude(country=None).values("country").distinct().count(),
         by_family=by_family,
         by_country=by_country,
-        by_cluster_kind=[(k.value, str(k.label), cluster_kinds[k.value]) for k in ClusterKind if k.value in cluster_kinds],
+        by_cluster_kind=[
+            (k.value, str(k.label), cluster_kinds[k.value]) for k in ClusterKind if k.value in cluster_kinds
+        ],
     )
 
 

@@ -131,7 +131,8 @@ def propose_change(*, user: User, target: Organisation | Cluster, data: dict[str
         raise PermissionDenied(f"{user} does not manage '{target}'")
     changed = {k: v for k, v in data.items() if k not in allowed or getattr(target, k) != v}
     cleaned = _clean_values(target, changed, allowed)
-    cleaned = {k: v for k, v in cleaned.items() if json.loads(json.dumps(getattr(target, k), cls=DjangoJSONEncoder)) != v}
+    current = json.loads(json.dumps({k: getattr(target, k) for k in cleaned}, cls=DjangoJSONEncoder))
+    cleaned = {k: v for k, v in cleaned.items() if current[k] != v}
     if not cleaned:
         raise ValidationError(_("Nothing to change: the proposed values equal the current ones."), field="data")
     with transaction.atomic():

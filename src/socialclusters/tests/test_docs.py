@@ -21,7 +21,8 @@ def environment_variables() -> set[str]:
 
 
 def test_settings_are_read_from_the_environment():
-    assert {"DATABASE_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "SOCIALCLUSTERS_DATA_DIR"} <= environment_variables()
+    expected = {"DATABASE_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "SOCIALCLUSTERS_DATA_DIR"}
+    assert expected <= environment_variables()
 
 
 @pytest.mark.parametrize("name", sorted(environment_variables()))

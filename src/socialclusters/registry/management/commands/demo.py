@@ -136,8 +136,9 @@ class Command(BaseCommand):
         from socialclusters.registry import normalise
         from socialclusters.registry.models import Cluster, Membership, Organisation, PublicationStatus
 
-        clusters = list(Cluster.objects.filter(publication_status=PublicationStatus.PUBLISHED, is_illustrative=False)
-                        .exclude(country=None).order_by("name", "id"))
+        clusters = [cluster for cluster in Cluster.objects.filter(
+            publication_status=PublicationStatus.PUBLISHED, is_illustrative=False
+        ).order_by("name", "id") if cluster.country_id]
         countries = {cluster.country_id for cluster in clusters}
         by_country: dict[str, list[tuple[str, str, int]]] = {}
         for pk, name, city, country in Organisation.objects.filter(
@@ -147,7 +148,7 @@ class Command(BaseCommand):
         existing = set(Membership.objects.values_list("organisation_id", "cluster_id"))
         created = 0
         for cluster in clusters:
-            pool = sorted(by_country.get(cluster.country_id, []))
+            pool = sorted(by_country.get(cluster.country_id or "", []))
             if not pool:
                 continue
             town = normalise.fold(cluster.city) if cluster.city else ""
