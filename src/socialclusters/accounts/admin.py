@@ -12,6 +12,8 @@ from socialclusters.registry.admin import SecretariatAccess
 class UserAdmin(SecretariatAccess, DjangoUserAdmin):
     list_display = ("username", "email", "first_name", "last_name", "role", "is_active", "is_staff")
     list_filter = ("role", "is_active", "is_staff", "is_superuser")
+    # Django's UserAdmin always declares its fieldsets; its stub only has the base class's optional ones.
+    assert DjangoUserAdmin.fieldsets is not None
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
         (_("Platform role"), {"fields": ("role",)}),

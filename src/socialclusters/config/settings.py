@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "ninja",
     "socialclusters.accounts",
     "socialclusters.registry",
+    "socialclusters.mapping",
     "socialclusters.api",
 ]
 

@@ -4,6 +4,9 @@ call the services (exemptions, publication) so the admin follows the same rules 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, cast
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -17,6 +20,9 @@ from simple_history.admin import SimpleHistoryAdmin
 from socialclusters import errors
 from socialclusters.registry import models, services
 
+if TYPE_CHECKING:
+    from socialclusters.accounts.models import User
+
 # Region geometries run to megabytes: never render them as form fields.
 GEOMETRY_FIELDS = ("geometry", "geometry_simplified")
 
@@ -25,7 +31,9 @@ class SecretariatAccess:
     """The secretariat role (not per-model permissions) opens the registry admin; superusers keep theirs."""
 
     # Django 6 assumes https for scheme-less addresses; say so now (and avoid the deprecation warning).
-    formfield_overrides = {db_models.URLField: {"assume_scheme": "https"}}
+    formfield_overrides: ClassVar[Mapping[type[db_models.Field[Any, Any]], Mapping[str, Any]]] = {
+        db_models.URLField: {"assume_scheme": "https"},
+    }
 
     def _allowed(self, request: HttpRequest) -> bool:
         return bool(getattr(request.user, "is_secretariat", False))
@@ -136,12 +144,14 @@ class ClusterAdmin(SecretariatAccess, SimpleHistoryAdmin):
             count += 1
         self.message_user(request, done(count), messages.SUCCESS)
 
+    # The actions below run for a signed-in secretariat user only (the admin site and SecretariatAccess),
+    # so request.user is a User, never an AnonymousUser.
     @admin.action(description=_("Grant an exemption from the admission checks (give the reason)"))
     def grant_exemption(self, request: HttpRequest, queryset: QuerySet[models.Cluster]) -> None:
         reason = request.POST.get("reason", "")
         self._each(
             request, queryset,
-            lambda c: services.grant_admission_exemption(user=request.user, cluster=c, reason=reason),
+            lambda c: services.grant_admission_exemption(user=cast("User", request.user), cluster=c, reason=reason),
             lambda n: ngettext("%(n)d cluster exempted.", "%(n)d clusters exempted.", n) % {"n": n},
         )
 
@@ -149,7 +159,7 @@ class ClusterAdmin(SecretariatAccess, SimpleHistoryAdmin):
     def revoke_exemption(self, request: HttpRequest, queryset: QuerySet[models.Cluster]) -> None:
         self._each(
             request, queryset,
-            lambda c: services.revoke_admission_exemption(user=request.user, cluster=c),
+            lambda c: services.revoke_admission_exemption(user=cast("User", request.user), cluster=c),
             lambda n: ngettext("%(n)d exemption revoked.", "%(n)d exemptions revoked.", n) % {"n": n},
         )
 
@@ -157,7 +167,7 @@ class ClusterAdmin(SecretariatAccess, SimpleHistoryAdmin):
     def publish(self, request: HttpRequest, queryset: QuerySet[models.Cluster]) -> None:
         self._each(
             request, queryset,
-            lambda c: services.set_publication_status(user=request.user, cluster=c,
+            lambda c: services.set_publication_status(user=cast("User", request.user), cluster=c,
                                                       status=models.PublicationStatus.PUBLISHED),
             lambda n: ngettext("%(n)d cluster published.", "%(n)d clusters published.", n) % {"n": n},
         )
@@ -166,7 +176,7 @@ class ClusterAdmin(SecretariatAccess, SimpleHistoryAdmin):
     def withdraw(self, request: HttpRequest, queryset: QuerySet[models.Cluster]) -> None:
         self._each(
             request, queryset,
-            lambda c: services.set_publication_status(user=request.user, cluster=c,
+            lambda c: services.set_publication_status(user=cast("User", request.user), cluster=c,
                                                       status=models.PublicationStatus.WITHDRAWN),
             lambda n: ngettext("%(n)d cluster withdrawn.", "%(n)d clusters withdrawn.", n) % {"n": n},
         )

@@ -6,9 +6,10 @@ errors come back onto the form through ``socialclusters.web.form_errors``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
+from django.db import models
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -62,20 +63,22 @@ class OrganisationFilterForm(ListFilterForm):
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         everything = [("", _("All"))]
-        self.fields["country"].choices = everything + [
+        cast(forms.ChoiceField, self.fields["country"]).choices = everything + [
             (c.code, c.name) for c in selectors.countries_with_organisations()
         ]
         placed_nuts2 = Organisation.objects.exclude(nuts2="").values_list("nuts2", flat=True).distinct()
-        self.fields["nuts"].choices = everything + [
+        cast(forms.ChoiceField, self.fields["nuts"]).choices = everything + [
             (r.code, f"{r.code} {r.name_latn}")
             for r in Region.objects.filter(level=2, code__in=placed_nuts2).order_by("code")
         ]
-        self.fields["se_family"].choices = [
+        cast(forms.ChoiceField, self.fields["se_family"]).choices = [
             ("", _("All kinds of organisation")),
             (selectors.ANY_SOCIAL_ECONOMY, _("Any social economy family")),
         ] + [(k.value, k.label) for k in OrganisationKind if k in SOCIAL_ECONOMY_KINDS]
-        self.fields["nace"].choices = everything + [(s.code, f"{s.code} {s.label}") for s in selectors.nace_sections()]
-        self.fields["cluster"].choices = everything + [
+        cast(forms.ChoiceField, self.fields["nace"]).choices = everything + [
+            (s.code, f"{s.code} {s.label}") for s in selectors.nace_sections()
+        ]
+        cast(forms.ChoiceField, self.fields["cluster"]).choices = everything + [
             (c.pk, c.name) for c in selectors.visible_clusters(user).filter(memberships__isnull=False).distinct()
             .order_by("name")
         ]
@@ -105,8 +108,8 @@ class ClusterFilterForm(ListFilterForm):
             selectors.visible_clusters(user).exclude(country=None)
             .values_list("country__code", "country__name").distinct().order_by("country__name")
         )
-        self.fields["country"].choices = [("", _("All")), *countries]
-        self.fields["kind"].choices = [("", _("All")), *ClusterKind.choices]
+        cast(forms.ChoiceField, self.fields["country"]).choices = [("", _("All")), *countries]
+        cast(forms.ChoiceField, self.fields["kind"]).choices = [("", _("All")), *ClusterKind.choices]
 
     def filters(self) -> selectors.ClusterFilters:
         data = self.cleaned_data
@@ -131,6 +134,7 @@ class LinesField(forms.CharField):
         if isinstance(value, list | tuple):
             return [str(item).strip() for item in value if str(item).strip()]
         text = super().to_python(value)
+        assert text is not None  # empty_value is left at ""
         return [line.strip() for line in text.splitlines() if line.strip()]
 
 
@@ -147,10 +151,12 @@ class ProfileForm(forms.Form):
     def __init__(self, *args: Any, instance: Cluster | Organisation, **kwargs: Any) -> None:
         initial = {name: getattr(instance, name) for name in self.editable_fields}
         kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, initial=initial, **kwargs)
+        # mypy cannot tell that *args (data, files) stops before the positional `initial`.
+        super().__init__(*args, initial=initial, **kwargs)  # type: ignore[misc]
         self.instance = instance
         for name, field in self.fields.items():
             model_field = self.model._meta.get_field(name)
+            assert isinstance(model_field, models.Field)  # editable fields are the model's own, not relations
             if field.label is None:
                 field.label = capfirst(model_field.verbose_name)
             if model_field.help_text and not field.help_text:
@@ -198,7 +204,10 @@ class OrganisationProfileForm(ProfileForm):
     postcode = forms.CharField(required=False, max_length=20)
     city = forms.CharField(required=False, max_length=200)
     website = forms.URLField(required=False, max_length=500, assume_scheme="https")
-    size_band = forms.ChoiceField(required=False, choices=Organisation._meta.get_field("size_band").choices)
+    # size_band is declared with choices, so they are never None here.
+    size_band = forms.ChoiceField(
+        required=False, choices=cast("list[tuple[str, Any]]", Organisation._meta.get_field("size_band").choices)
+    )
     founded = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -267,7 +267,8 @@ def cluster_member_types(cluster: Cluster) -> dict[str, int]:
     """Current members counted by member type (business, research, public, civil society)."""
     counts = {member_type.value: 0 for member_type in MemberType}
     for membership in _current_memberships(cluster):
-        member_type = MEMBER_TYPE_OF_KIND.get(membership.organisation.kind)
+        # The stored kind is a plain str equal to (and hashing as) its OrganisationKind member.
+        member_type = MEMBER_TYPE_OF_KIND.get(cast(OrganisationKind, membership.organisation.kind))
         if member_type is not None:
             counts[member_type] += 1
     for declared in cluster.declared_member_types or []:

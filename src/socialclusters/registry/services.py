@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from socialclusters.accounts.models import User
 
 # What a manager may change on a profile; everything else is the secretariat's (through the admin).
-CLUSTER_EDITABLE_FIELDS = (
+CLUSTER_EDITABLE_FIELDS: tuple[str, ...] = (
     "name",
     "description",
     "themes",
@@ -51,7 +51,7 @@ CLUSTER_EDITABLE_FIELDS = (
     "tracks_impact",
     "declared_member_types",
 )
-ORGANISATION_EDITABLE_FIELDS = (
+ORGANISATION_EDITABLE_FIELDS: tuple[str, ...] = (
     "name",
     "alt_names",
     "address",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 from collections import OrderedDict
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -44,6 +44,7 @@ from socialclusters.registry.models import (
     DuplicateCandidate,
     MemberType,
     Organisation,
+    OrganisationKind,
     ProfileChange,
     Region,
 )
@@ -102,7 +103,7 @@ def _page_number(request: HttpRequest) -> int:
 
 def _wants_fragment(request: HttpRequest) -> bool:
     """htmx asks for the result list only, except when restoring a page from history."""
-    htmx = getattr(request, "htmx", None)
+    htmx: Any = getattr(request, "htmx", None)  # django-htmx's HtmxDetails when its middleware ran
     return bool(htmx) and not htmx.history_restore_request
 
 
@@ -145,6 +146,7 @@ def change_diff(change: ProfileChange) -> list[dict[str, str]]:
     rows = []
     for name, proposed in change.data.items():
         model_field = target._meta.get_field(name)
+        assert isinstance(model_field, models.Field)  # proposals name the profile's own fields, not relations
         if name == "declared_member_types":
             model_field = _member_type_choices(model_field)
         current = getattr(target, name)
@@ -213,7 +215,7 @@ def organisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     organisation = selectors.organisation_detail(pk)
     memberships = list(organisation.memberships.all())
     visible = set(
-        selectors.visible_clusters(request.user)
+        selectors.visible_clusters(request.user)  # type: ignore[arg-type]
         .filter(pk__in=[m.cluster_id for m in memberships]).values_list("pk", flat=True)
     )
     return render(request, "registry/organisation_detail.html", {
@@ -254,7 +256,8 @@ def _members_by_type(cluster: Cluster) -> list[dict[str, Any]]:
     for membership in cluster.memberships.all():
         if membership.until is not None:
             continue
-        member_type = MEMBER_TYPE_OF_KIND.get(membership.organisation.kind, "other")
+        # The stored kind is a plain str equal to (and hashing as) its OrganisationKind member.
+        member_type = MEMBER_TYPE_OF_KIND.get(cast(OrganisationKind, membership.organisation.kind), "other")
         groups[member_type]["members"].append(membership)
     return [group for group in groups.values() if group["members"]]
 
@@ -291,7 +294,7 @@ def region_detail(request: HttpRequest, code: str) -> HttpResponse:
         page=_page_number(request), page_size=HTML_PAGE_SIZE,
     )
     _check_page(page)
-    ancestors = []
+    ancestors: list[Region] = []
     parent = region.parent
     while parent is not None:
         ancestors.insert(0, parent)
