@@ -9,15 +9,11 @@ from __future__ import annotations
 import os
 import sys
 
-COMMAND_ALIASES = {"import-organisations": "import_organisations"}
-
 
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "socialclusters.config.settings")
     args = list(sys.argv[1:] if argv is None else argv)
-    if args and args[0] in COMMAND_ALIASES:
-        args[0] = COMMAND_ALIASES[args[0]]
-    elif args and "-" in args[0] and not args[0].startswith("-"):
+    if args and "-" in args[0] and not args[0].startswith("-"):
         args[0] = args[0].replace("-", "_")
     from django.core.management import execute_from_command_line
 
