@@ -19,6 +19,9 @@ from ninja.operation import Operation
 
 from socialclusters.api import errors
 from socialclusters.api.registry import router as registry_router
+from socialclusters.cooperation.api import router as cooperation_router
+from socialclusters.surveys.api import router as surveys_router
+from socialclusters.workinggroup.api import router as workinggroup_router
 from socialclusters.errors import NotFound
 
 DESCRIPTION = """\
@@ -62,6 +65,9 @@ api = SocialClustersAPI(
 )
 errors.register(api)
 api.add_router("/", registry_router)
+api.add_router("/", workinggroup_router)
+api.add_router("/", surveys_router)
+api.add_router("/", cooperation_router)
 
 # Last, so it only sees what no operation matched: unknown API paths answer JSON like the rest of the API.
 fallback = Router()

@@ -94,6 +94,9 @@ INSTALLED_APPS = [
     "socialclusters.accounts",
     "socialclusters.registry",
     "socialclusters.mapping",
+    "socialclusters.workinggroup",
+    "socialclusters.surveys",
+    "socialclusters.cooperation",
     "socialclusters.api",
 ]
 

@@ -13,6 +13,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
     path("accounts/", include("socialclusters.accounts.urls")),
+    path("workinggroup/", include("socialclusters.workinggroup.urls")),
+    path("surveys/", include("socialclusters.surveys.urls")),
+    path("cooperation/", include("socialclusters.cooperation.urls")),
     path("", include("socialclusters.registry.urls")),
     prefix_default_language=False,
 )

@@ -1,4 +1,5 @@
-"""Documentation checked by tests: every setting, command and API path appears in the README."""
+"""Documentation checked by tests: every setting, command and API path appears in the README or in the
+guides under ``docs/`` that it links to."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1]
-README = (PACKAGE.parents[1] / "README.md").read_text(encoding="utf-8")
+ROOT = PACKAGE.parents[1]
+README = "\n".join(
+    path.read_text(encoding="utf-8") for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+)
 
 
 def environment_variables() -> set[str]:
@@ -46,5 +50,5 @@ def test_every_api_path_is_documented(client):
 
 
 def test_changelog_cites_issues():
-    changelog = (PACKAGE.parents[1] / "CHANGELOG.md").read_text(encoding="utf-8")
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
     assert re.search(r"#\d+", changelog)

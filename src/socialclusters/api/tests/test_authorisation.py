@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from socialclusters.api.registry import router as registry_router
 from socialclusters.api.tests.conftest import API, ROLES, World, client_for
 
 pytestmark = pytest.mark.django_db
@@ -79,8 +80,11 @@ def _id(row: Row) -> str:
 
 
 def test_every_operation_has_a_row(client):
+    # This table covers the registry's router; every other app's router has its own matrix in its tests.
     schema = client.get(f"{API}/openapi.json").json()
-    operations = {f"{method.upper()} {path}" for path, methods in schema["paths"].items() for method in methods}
+    owned = {f"{API}{path}" for path in registry_router.path_operations}
+    operations = {f"{method.upper()} {path}" for path, methods in schema["paths"].items() for method in methods
+                  if path in owned}
     covered = {row.operation for row in TABLE}
     assert operations - covered == set(), "add these operations to the authorisation table"
     assert covered - operations == set(), "these rows name operations the API no longer has"
