@@ -20,9 +20,9 @@ from ninja.operation import Operation
 from socialclusters.api import errors
 from socialclusters.api.registry import router as registry_router
 from socialclusters.cooperation.api import router as cooperation_router
+from socialclusters.errors import NotFound
 from socialclusters.surveys.api import router as surveys_router
 from socialclusters.workinggroup.api import router as workinggroup_router
-from socialclusters.errors import NotFound
 
 DESCRIPTION = """\
 The JSON twin of every public page of socialclusters, with CSV and GeoJSON downloads of any filtered
