@@ -21,6 +21,7 @@ from socialclusters.api import errors
 from socialclusters.api.registry import router as registry_router
 from socialclusters.cooperation.api import router as cooperation_router
 from socialclusters.errors import NotFound
+from socialclusters.mapping.api import router as mapping_router
 from socialclusters.surveys.api import router as surveys_router
 from socialclusters.workinggroup.api import router as workinggroup_router
 
@@ -65,6 +66,7 @@ api = SocialClustersAPI(
 )
 errors.register(api)
 api.add_router("/", registry_router)
+api.add_router("/", mapping_router)
 api.add_router("/", workinggroup_router)
 api.add_router("/", surveys_router)
 api.add_router("/", cooperation_router)

@@ -13,6 +13,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
     path("accounts/", include("socialclusters.accounts.urls")),
+    path("map/", include("socialclusters.mapping.urls")),
     path("workinggroup/", include("socialclusters.workinggroup.urls")),
     path("surveys/", include("socialclusters.surveys.urls")),
     path("cooperation/", include("socialclusters.cooperation.urls")),

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from socialclusters import errors
+from socialclusters.mapping import selectors as map_selectors
 from socialclusters.registry import selectors, services
 from socialclusters.registry.forms import (
     HTML_PAGE_SIZE,
@@ -308,6 +309,10 @@ def region_detail(request: HttpRequest, code: str) -> HttpResponse:
         "page": page,
         "page_links": _page_links([], page),
         "map": map_context(region=region, lat=None, lon=None, label=region.name_latn),
+        # The region's place in the statistics: the map app's selectors, shared with the map's panel.
+        "top_sectors": map_selectors.top_sectors(region),
+        "comparable": map_selectors.comparable_regions(region.code),
+        "has_series": not map_selectors.region_time_series(region.code).empty,
     })
 
 

@@ -215,7 +215,7 @@ def test_directory_and_cluster_pages_do_not_query_per_row(world, client, django_
         client.get(reverse("organisation_list"))
     with django_assert_max_num_queries(14):
         client.get(reverse("cluster_detail", args=[world.published.pk]))
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(18):  # the statistics section: a fixed few more
         client.get(reverse("region_detail", args=["FR101"]))
 
 

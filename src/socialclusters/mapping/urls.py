@@ -1,0 +1,10 @@
+"""Pages of the mapping app, mounted at /map/."""
+
+from django.urls import path
+
+from socialclusters.mapping import views
+
+app_name = "mapping"
+urlpatterns = [
+    path("", views.map_page, name="map"),
+]
