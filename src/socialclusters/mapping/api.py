@@ -1,7 +1,7 @@
 """The map's API (paths under /map): geometry, indicator layers and their twins, points, region profiles.
 
 The map page is built from these operations only, so anything it shows can be fetched by a program.
-Geometry and layers are cached in memory and answer with an ``ETag`` (``If-None-Match`` gives 304) and
+Geometry, layers and images are kept in memory (``MEMO``) and answer with an ``ETag`` (``If-None-Match`` gives 304) and
 gzip when the client accepts it; a layer's cache key includes a signature of the data, so an import or an
 edit shows on the next request.
 """
@@ -13,9 +13,11 @@ import gzip
 import hashlib
 import io
 import json
+import threading
+import time
+from collections import OrderedDict
 from typing import Any, Literal
 
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.translation import get_language
@@ -49,12 +51,60 @@ LAYER_PARAMETERS = """
 """
 
 
+class _Memo:
+    """Answers kept in this process, least recently used out: no pickling on the hot path.
+
+    Keys include the data signature, so a change in the registry or the statistics is seen by every process
+    within ``SIGNATURE_SECONDS``, however many workers serve the API.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.items: OrderedDict[Any, Any] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: Any) -> Any:
+        with self.lock:
+            value = self.items.get(key)
+            if value is not None:
+                self.items.move_to_end(key)
+            return value
+
+    def set(self, key: Any, value: Any) -> None:
+        with self.lock:
+            self.items[key] = value
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.items.clear()
+
+
+MEMO = _Memo(96)
+_signature_state: dict[str, Any] = {"value": None, "at": 0.0}
+
+
+def forget() -> None:
+    """Drop every kept answer and the data signature (after an import, or between tests)."""
+    MEMO.clear()
+    _signature_state.update(value=None, at=0.0)
+
+
 def _signature() -> str:
-    signature = cache.get("map:signature")
-    if signature is None:
-        signature = selectors.data_signature()
-        cache.set("map:signature", signature, SIGNATURE_SECONDS)
-    return str(signature)
+    now = time.monotonic()
+    if _signature_state["value"] is None or now - _signature_state["at"] > SIGNATURE_SECONDS:
+        _signature_state.update(value=selectors.data_signature(), at=now)
+    return str(_signature_state["value"])
+
+
+def _geometry(level: int) -> tuple[bytes, str]:
+    key = ("geometry", level, _signature())
+    found = MEMO.get(key)
+    if found is None:
+        found = selectors.map_geometry(level)
+        MEMO.set(key, found)
+    return found  # type: ignore[no-any-return]
 
 
 def _respond(request: HttpRequest, body: bytes, *, content_type: str, etag: str, max_age: int,
@@ -75,11 +125,11 @@ def _respond(request: HttpRequest, body: bytes, *, content_type: str, etag: str,
 
 
 def _gzipped(body: bytes, etag: str) -> bytes:
-    key = f"map:gzip:{etag}"
-    packed = cache.get(key)
+    key = ("gzip", etag)
+    packed = MEMO.get(key)
     if packed is None:
         packed = gzip.compress(body, compresslevel=6, mtime=0)
-        cache.set(key, packed, 3600)
+        MEMO.set(key, packed)
     return bytes(packed)
 
 
@@ -98,12 +148,12 @@ def _query(params: LayerParams) -> selectors.LayerQuery:
 
 
 def _layer(query: selectors.LayerQuery) -> tuple[selectors.MapLayer, str]:
-    key = "map:layer:" + hashlib.sha256(repr((query, _signature(), get_language())).encode()).hexdigest()[:32]
-    cached = cache.get(key)
+    key = ("layer", query, _signature(), get_language())
+    cached = MEMO.get(key)
     if cached is None:
         layer = selectors.map_layer(query)
         cached = (layer, hashlib.sha256(json.dumps(_layer_json(layer), sort_keys=True).encode()).hexdigest()[:32])
-        cache.set(key, cached, 600)
+        MEMO.set(key, cached)
     return cached  # type: ignore[no-any-return]
 
 
@@ -158,7 +208,7 @@ def map_indicators(request: HttpRequest) -> dict[str, Any]:
                         "simplified per level and rounded to 0.001° (about 100 m), with the region's name, "
                         "urban-rural type and label point. Cached; answers 304 to `If-None-Match`. " + PUBLIC)
 def map_geometry(request: HttpRequest, level: int = 2) -> HttpResponse:
-    body, etag = selectors.map_geometry(level)
+    body, etag = _geometry(level)
     return _respond(request, body, content_type=GEOJSON, etag=etag, max_age=GEOMETRY_MAX_AGE)
 
 
@@ -167,7 +217,10 @@ def map_geometry(request: HttpRequest, level: int = 2) -> HttpResponse:
                         "base `n` (regions with a value) and the source." + LAYER_PARAMETERS + PUBLIC)
 def map_layer(request: HttpRequest, params: Query[LayerParams]) -> HttpResponse:
     layer, etag = _layer(_query(params))
-    body = json.dumps(_layer_json(layer), ensure_ascii=False, separators=(",", ":")).encode()
+    body = MEMO.get(("layer.json", etag))
+    if body is None:
+        body = json.dumps(_layer_json(layer), ensure_ascii=False, separators=(",", ":")).encode()
+        MEMO.set(("layer.json", etag), body)
     return _respond(request, body, content_type="application/json", etag=etag, max_age=LAYER_MAX_AGE)
 
 
@@ -176,10 +229,10 @@ def map_layer(request: HttpRequest, params: Query[LayerParams]) -> HttpResponse:
                         "and class; the legend in the collection's `legend` member." + LAYER_PARAMETERS + PUBLIC)
 def map_layer_geojson(request: HttpRequest, params: Query[LayerParams]) -> HttpResponse:
     layer, layer_etag = _layer(_query(params))
-    geometry_body, geometry_etag = selectors.map_geometry(layer.query.level)
+    geometry_body, geometry_etag = _geometry(layer.query.level)
     etag = hashlib.sha256(f"{layer_etag}{geometry_etag}".encode()).hexdigest()[:32]
-    key = f"map:layer-geojson:{etag}"
-    body = cache.get(key)
+    key = ("layer.geojson", etag)
+    body = MEMO.get(key)
     if body is None:
         geometry = json.loads(geometry_body)
         rows = {row["code"]: row for row in layer.rows()}
@@ -191,7 +244,7 @@ def map_layer_geojson(request: HttpRequest, params: Query[LayerParams]) -> HttpR
         description.pop("items")
         geometry["legend"] = description
         body = json.dumps(geometry, ensure_ascii=False, separators=(",", ":")).encode()
-        cache.set(key, body, 600)
+        MEMO.set(key, body)
     return _respond(request, body, content_type=GEOJSON, etag=etag, max_age=LAYER_MAX_AGE,
                     filename=f"{layer.query.indicator}-nuts{layer.query.level}.geojson")
 
@@ -217,15 +270,15 @@ def _image(request: HttpRequest, query: selectors.LayerQuery, fmt: str, highligh
     layer, layer_etag = _layer(query)
     marked = {code.strip().upper() for code in highlight.split(",") if code.strip()}
     etag = hashlib.sha256(f"{layer_etag}{fmt}{sorted(marked)}".encode()).hexdigest()[:32]
-    key = f"map:image:{etag}"
-    body = cache.get(key)
+    key = ("image", etag)
+    body = MEMO.get(key)
     if body is None:
         body = choropleth.render_map(
             selectors.layer_shapes(layer), layer.classes, legend=layer.legend, title=_title(layer), n=layer.n,
             source=f"{layer.source} · © EuroGeographics for the administrative boundaries",
             highlight=[i for i, code in enumerate(layer.codes) if code in marked], colours=layer.colours, fmt=fmt,
         )
-        cache.set(key, body, 600)
+        MEMO.set(key, body)
     return _respond(request, body, content_type=charts.CONTENT_TYPES[fmt], etag=etag, max_age=LAYER_MAX_AGE,
                     filename=f"{layer.query.indicator}-nuts{layer.query.level}.{fmt}")
 
@@ -252,13 +305,13 @@ def map_layer_svg(request: HttpRequest, params: Query[LayerParams], highlight: s
                         "(published only). " + PUBLIC)
 def map_points(request: HttpRequest, kind: Literal["organisations", "se_organisations", "clusters"] = "clusters",
                zoom: int = 4) -> HttpResponse:
-    key = "map:points:" + hashlib.sha256(repr((kind, zoom, _signature())).encode()).hexdigest()[:32]
-    body = cache.get(key)
+    key = ("points", kind, zoom, _signature())
+    body = MEMO.get(key)
     if body is None:
         points = selectors.map_points(kind, zoom=zoom)
         body = json.dumps({"kind": kind, "zoom": zoom, "count": len(points), "items": points},
                           ensure_ascii=False, separators=(",", ":")).encode()
-        cache.set(key, body, 600)
+        MEMO.set(key, body)
     etag = hashlib.sha256(body).hexdigest()[:32]
     return _respond(request, body, content_type="application/json", etag=etag, max_age=LAYER_MAX_AGE)
 

@@ -17,9 +17,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 @pytest.fixture
 def map_data():  # type: ignore[no-untyped-def]
-    from django.core.cache import cache
+    from socialclusters.mapping import api
 
-    cache.clear()
+    api.forget()
     paris = models.Region.objects.get(code="FR101", version="2021")
     berlin = models.Region.objects.get(code="DE300", version="2021")
     members = [OrganisationFactory(name=f"Coop {i}", region=paris, nuts2="FR10", latitude=48.85 + i / 100,
@@ -31,7 +31,7 @@ def map_data():  # type: ignore[no-untyped-def]
     for member in members:
         MembershipFactory(organisation=member, cluster=cluster)
     yield
-    cache.clear()
+    api.forget()
 
 
 def test_map_journey(live_server, browser_executable, map_data):  # type: ignore[no-untyped-def]

@@ -14,9 +14,8 @@ import json
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 
-from socialclusters.mapping import selectors
+from socialclusters.mapping import api, selectors
 from socialclusters.mapping.services import import_statistics
 from socialclusters.registry import models
 from socialclusters.registry.tests.factories import ClusterFactory, MembershipFactory, OrganisationFactory
@@ -26,10 +25,10 @@ API = "/api/v1/map"
 
 
 @pytest.fixture(autouse=True)
-def fresh_cache():  # type: ignore[no-untyped-def]
-    cache.clear()
+def fresh_memo():  # type: ignore[no-untyped-def]
+    api.forget()
     yield
-    cache.clear()
+    api.forget()
 
 
 def _place(code: str, **fields):  # type: ignore[no-untyped-def]
@@ -140,7 +139,7 @@ def test_layer_etag_changes_when_the_registry_changes(client, registry):  # type
     assert client.get(f"{API}/layer", {"level": 3, "indicator": "organisations"},
                       HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
     _place("FR101", name="Zeta")
-    cache.delete("map:signature")  # the signature is trusted for a few seconds; a test does not wait
+    api.forget()  # the data signature is trusted for a few seconds; a test does not wait
     second = client.get(f"{API}/layer", {"level": 3, "indicator": "organisations"})
     assert second["ETag"] != first["ETag"]
     assert _values(second.json())["FR101"] == 4
@@ -202,7 +201,7 @@ def test_statistics_layers_compute_lq_and_stars_by_hand(client, registry, tmp_pa
     path = tmp_path / "nama_10r_3empers.tsv"
     path.write_text(TSV, encoding="utf-8")
     import_statistics(path, file_format="eurostat-tsv", dataset="nama_10r_3empers")
-    cache.clear()
+    api.forget()
     # 2021: FR101 A=1 F=4 (5); FR102 A=9 F=1 (10); DE300 A=2 F=6 (8); totals A=12 F=11, E=23.
     lq = _values(client.get(f"{API}/layer", {"level": 3, "indicator": "lq", "sector": "F", "year": 2021}).json())
     assert lq["FR101"] == pytest.approx((4 / 5) / (11 / 23), abs=1e-6)
