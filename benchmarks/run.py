@@ -7,7 +7,12 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["bench_point_assignment.py", "bench_import.py", "bench_cluster_statistics.py"]
+BENCHMARKS = [
+    "bench_point_assignment.py",
+    "bench_import.py",
+    "bench_cluster_statistics.py",
+    "bench_map_endpoint.py",  # needs the demo database (make demo)
+]
 
 
 def main() -> int:
