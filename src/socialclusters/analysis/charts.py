@@ -37,7 +37,7 @@ CONTENT_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 HATCHES = ("", "//", "..", "xx", "\\\\", "oo", "--", "++")
 
-_RC = {
+_RC: dict[str, Any] = {
     "svg.hashsalt": "socialclusters",  # stable element ids
     "svg.fonttype": "none",  # text stays text: searchable, and smaller
     "font.family": "DejaVu Sans",
@@ -49,7 +49,7 @@ _RC = {
 
 def style() -> Any:
     """The house style (fonts, spines, stable SVG ids) as a matplotlib context manager."""
-    return mpl.rc_context(_RC)
+    return mpl.rc_context(_RC)  # type: ignore[arg-type]
 
 
 def check_format(fmt: str) -> None:

@@ -252,8 +252,8 @@ def render_map(
         figure, axes = plt.subplots(figsize=(8.0, 7.0))
         for class_index in range(-1, len(legend)):
             patches = [
-                PathPatch(_mpl_path(geometries[i], MplPath))
-                for i in np.flatnonzero(codes == class_index) if geometries[i] is not None
+                PathPatch(_mpl_path(geometries[int(i)], MplPath))
+                for i in np.flatnonzero(codes == class_index) if geometries[int(i)] is not None
             ]
             if not patches:
                 continue

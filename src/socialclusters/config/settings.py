@@ -66,6 +66,13 @@ ESSGLOBAL_SOURCE = os.environ.get(
     if SHARED_DATA_DIR and (SHARED_DATA_DIR / "essglobal").is_dir()
     else ESSGLOBAL_OFFICIAL_URL,
 )
+# Statistics (fetch-statistics): Eurostat's dissemination API, and a local folder of dataset files (named like
+# the API's paths or <CODE>.tsv[.gz] / <CODE>.csv[.gz]) read instead of the API for the datasets it holds.
+EUROSTAT_API_URL = os.environ.get("SOCIALCLUSTERS_EUROSTAT_API_URL", "https://ec.europa.eu/eurostat/api/dissemination")
+EUROSTAT_MIRROR = os.environ.get(
+    "SOCIALCLUSTERS_EUROSTAT_MIRROR",
+    str(SHARED_DATA_DIR / "eurostat") if SHARED_DATA_DIR and (SHARED_DATA_DIR / "eurostat").is_dir() else "",
+)
 DOWNLOAD_TIMEOUT = float(os.environ.get("SOCIALCLUSTERS_DOWNLOAD_TIMEOUT", "60"))
 
 if PRODUCTION:

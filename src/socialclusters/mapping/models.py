@@ -18,6 +18,10 @@ class Measure(models.TextChoices):
     TURNOVER = "turnover", _("Turnover")
     SE_EMPLOYMENT = "se_employment", _("Social economy employment")
     SE_ENTITIES = "se_entities", _("Social economy entities")
+    # Counts from the registry itself (registry-statistics); social economy entities use SE_ENTITIES.
+    ORGANISATIONS = "organisations", _("Organisations in the registry")
+    CLUSTERS = "clusters", _("Clusters")
+    CLUSTER_MEMBERS = "cluster_members", _("Cluster members")
 
 
 class RegionalStatistic(models.Model):

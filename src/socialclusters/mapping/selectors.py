@@ -332,15 +332,17 @@ def registry_counts(level: int, *, urban_rural: int | None = None, by_section: b
     frame = pd.DataFrame.from_records(list(grouped), columns=["region", "kind", *keys[2:], "n"])
     frame["region"] = frame["region"].str[: level + 2]
     index = ["region", "nace_section"] if by_section else ["region"]
+    columns = ["organisations", "se_organisations", *(f"se_{family}" for family in SE_FAMILIES)]
     if frame.empty:
-        return pd.DataFrame(columns=["organisations", "se_organisations"],
-                            index=pd.MultiIndex.from_arrays([[], []], names=index) if by_section else pd.Index([]))
-    frame["se"] = frame["kind"].isin(SE_FAMILIES)
-    counts = frame.groupby(index)["n"].sum().to_frame("organisations")
-    counts["se_organisations"] = frame[frame["se"]].groupby(index)["n"].sum()
-    for family in SE_FAMILIES:
-        counts[f"se_{family}"] = frame[frame["kind"] == family].groupby(index)["n"].sum()
-    counts = counts.fillna(0)
+        counts = pd.DataFrame(columns=columns, dtype=float,
+                              index=pd.MultiIndex.from_arrays([[], []], names=index) if by_section else pd.Index([]))
+    else:
+        frame["se"] = frame["kind"].isin(SE_FAMILIES)
+        counts = frame.groupby(index)["n"].sum().to_frame("organisations")
+        counts["se_organisations"] = frame[frame["se"]].groupby(index)["n"].sum()
+        for family in SE_FAMILIES:
+            counts[f"se_{family}"] = frame[frame["kind"] == family].groupby(index)["n"].sum()
+        counts = counts.fillna(0)
     if by_section:
         return counts
     members = _cluster_members(query)
@@ -431,7 +433,7 @@ def _statistics_layer(
     query: LayerQuery, regions: pd.DataFrame
 ) -> tuple[pd.Series, str, str, dict[str, list[Any]]]:
     stats = RegionalStatistic.objects.filter(
-        region__version=NUTS_VERSION, region__level=query.level, measure=Measure.EMPLOYMENT, year=query.year,
+        region__version=NUTS_VERSION, region__level=query.level, measure=Measure.EMPLOYMENT, year=query.year or 0,
     ).values_list("region__code", "sector_code", "value", "unit", "source__name", "source__version")
     frame = pd.DataFrame.from_records(list(stats), columns=["region", "sector", "value", "unit", "source", "version"])
     if frame.empty:
@@ -551,7 +553,7 @@ def map_points(kind: str, *, zoom: int) -> list[dict[str, Any]]:
         organisations = Organisation.objects.filter(latitude__isnull=False, longitude__isnull=False)
         if kind == "se_organisations":
             organisations = organisations.filter(kind__in=SE_FAMILIES)
-        rows = list(organisations.values_list("pk", "name", "kind", "longitude", "latitude"))
+        rows = list(organisations.values_list("pk", "name", "kind", "longitude", "latitude"))  # type: ignore[arg-type]
     if not rows:
         return []
     ids, names, kinds, lon, lat = zip(*rows, strict=True)
@@ -601,7 +603,7 @@ def top_sectors(region: Region, *, year: int | None = None, top: int = 5) -> lis
     years = statistics_options(level=region.level)["years"]
     if not years:
         return []
-    chosen = year if year in years else years[0]
+    chosen: int = year if year is not None and year in years else int(years[0])
     stats = RegionalStatistic.objects.filter(
         region__version=NUTS_VERSION, region__level=region.level, measure=Measure.EMPLOYMENT, year=chosen,
     ).values_list("region__code", "sector_code", "value", "unit")
