@@ -24,8 +24,8 @@ from django.utils.translation import get_language
 from ninja import Query, Router, Schema
 
 from socialclusters.analysis import charts, choropleth
-from socialclusters.api.auth import PUBLIC
-from socialclusters.api.errors import PUBLIC_ERRORS
+from socialclusters.api.auth import PUBLIC, SECRETARIAT, require_secretariat, session_auth
+from socialclusters.api.errors import AUTH_ERRORS, PUBLIC_ERRORS
 from socialclusters.errors import ValidationError
 from socialclusters.mapping import selectors
 
@@ -367,3 +367,27 @@ def map_region_employment_svg(request: HttpRequest, code: str) -> HttpResponse:
             openapi_extra={"responses": {200: {"content": {"image/png": {"schema": {"type": "string"}}}}}})
 def map_region_employment_png(request: HttpRequest, code: str) -> HttpResponse:
     return _employment_chart(request, code, "png")
+
+
+@router.get("/map/candidates", response={200: dict[str, Any], **AUTH_ERRORS}, auth=session_auth,
+            summary="Candidate concentrations to review",
+            description="Concentrations of social economy organisations found by `detect-concentrations` "
+                        "(density and hot spots), with their status and review; `status` filters (proposed, "
+                        "accepted, dismissed). Candidates, never clusters, until the secretariat accepts one. "
+                        + SECRETARIAT)
+def map_candidates(request: HttpRequest, status: Literal["", "proposed", "accepted", "dismissed"] = "",
+                   ) -> dict[str, Any]:
+    require_secretariat(request)
+    candidates = selectors.candidate_concentrations(status=status).prefetch_related("organisations")
+    items = [
+        {"id": c.pk, "method": c.method, "label": c.label, "region": c.region.code if c.region else None,
+         "centroid": [c.centroid_lon, c.centroid_lat] if c.centroid_lon is not None else None,
+         "radius_km": c.radius_km, "organisations": c.organisation_count, "score": round(c.score, 4),
+         "organisation_ids": sorted(o.pk for o in c.organisations.all()), "parameters": c.parameters,
+         "detected_at": c.detected_at.isoformat(), "status": c.status,
+         "reviewed_by": c.reviewed_by.get_username() if c.reviewed_by else None,
+         "reviewed_at": c.reviewed_at.isoformat() if c.reviewed_at else None, "review_note": c.review_note,
+         "cluster": c.cluster_id}
+        for c in candidates
+    ]
+    return {"count": len(items), "items": items}

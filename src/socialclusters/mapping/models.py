@@ -5,6 +5,7 @@ Regions carry their NUTS version (``registry.Region``), so figures are only comb
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -54,3 +55,51 @@ class RegionalStatistic(models.Model):
 
     def __str__(self) -> str:
         return f"{self.region.code} {self.sector_code} {self.year} {self.measure}: {self.value} {self.unit}"
+
+
+class CandidateMethod(models.TextChoices):
+    DENSITY = "density", _("Density of organisations (DBSCAN on coordinates)")
+    HOT_SPOT = "hot_spot", _("Regional hot spot (Getis–Ord Gi*)")
+
+
+class CandidateStatus(models.TextChoices):
+    PROPOSED = "proposed", _("Awaiting review")
+    ACCEPTED = "accepted", _("Accepted: a draft cluster was opened")
+    DISMISSED = "dismissed", _("Dismissed")
+
+
+class CandidateConcentration(models.Model):
+    """A statistical concentration of social economy organisations: a candidate territorial cluster.
+
+    Found by ``detect-concentrations``; never shown as a cluster. The secretariat reviews each one: accepting
+    opens a draft cluster to complete and publish through the registry's usual workflow; dismissing keeps the
+    reason. Reviewed candidates survive later detections, so a decision is never lost.
+    """
+
+    method = models.CharField(_("method"), max_length=10, choices=CandidateMethod.choices)
+    label = models.CharField(_("label"), max_length=300)
+    region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    centroid_lon = models.FloatField(_("centre longitude"), null=True, blank=True)
+    centroid_lat = models.FloatField(_("centre latitude"), null=True, blank=True)
+    radius_km = models.FloatField(_("radius (km)"), null=True, blank=True)
+    organisation_count = models.PositiveIntegerField(_("organisations"))
+    score = models.FloatField(_("score"), help_text=_("Organisations found (density) or the Gi* z-score (hot spot)."))
+    organisations = models.ManyToManyField("registry.Organisation", blank=True, related_name="+")
+    parameters = models.JSONField(_("parameters"), default=dict)
+    detected_at = models.DateTimeField(_("detected at"), auto_now_add=True)
+    status = models.CharField(_("status"), max_length=10, choices=CandidateStatus.choices,
+                              default=CandidateStatus.PROPOSED, db_index=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    review_note = models.TextField(_("review note"), blank=True)
+    cluster = models.ForeignKey("registry.Cluster", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+", verbose_name=_("draft cluster opened"))
+
+    class Meta:
+        ordering = ["status", "-score", "pk"]
+        verbose_name = _("candidate concentration")
+        verbose_name_plural = _("candidate concentrations")
+
+    def __str__(self) -> str:
+        return self.label

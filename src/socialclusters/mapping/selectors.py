@@ -420,7 +420,7 @@ def _se_location_quotient(query: LayerQuery) -> pd.Series:
 
 
 def _hot_spots(values: pd.Series, regions: pd.DataFrame) -> pd.Series:
-    geometries = _shapes(int(len(str(regions.index[0])) - 2)) if len(regions) else {}
+    geometries = region_shapes(int(len(str(regions.index[0])) - 2)) if len(regions) else {}
     shapes = [geometries.get(code) for code in regions.index]
     if len(shapes) < 3:
         return pd.Series(np.nan, index=regions.index)
@@ -520,12 +520,13 @@ def _shapes_cached(level: int, signature: tuple[int, int, Any]) -> dict[str, sha
     return {code: shapely.geometry.shape(geometry) for code, geometry in regions if geometry}
 
 
-def _shapes(level: int) -> dict[str, shapely.Geometry]:
+def region_shapes(level: int) -> dict[str, shapely.Geometry]:
+    """Shapely polygons of every region of ``level`` by code (simplified), kept while the regions do not change."""
     return _shapes_cached(level, _geometry_signature(level))
 
 
 def layer_shapes(layer: MapLayer) -> list[shapely.Geometry | None]:
-    shapes = _shapes(layer.query.level)
+    shapes = region_shapes(layer.query.level)
     return [shapes.get(code) for code in layer.codes]
 
 
@@ -662,3 +663,16 @@ def comparable_regions(code: str, *, count: int = 5) -> list[dict[str, Any]]:
          "same_urban_rural_type": bool(row.same_type)}
         for other, row in ranked.iterrows()
     ]
+
+
+# --- candidate territorial clusters ---------------------------------------------------------------------------
+
+
+def candidate_concentrations(*, status: str = "") -> QuerySet[Any]:
+    """Candidate concentrations for the secretariat's review, awaiting review first, strongest first."""
+    from socialclusters.mapping.models import CandidateConcentration
+
+    candidates = CandidateConcentration.objects.select_related("region", "reviewed_by", "cluster")
+    if status:
+        candidates = candidates.filter(status=status)
+    return candidates.order_by("status", "-score", "pk")

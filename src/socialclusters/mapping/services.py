@@ -892,3 +892,153 @@ def _write_registry_rows(
         RegionalStatistic.objects.filter(pk__in=stale[start:start + 2_000]).delete()
     report.imported, report.updated, report.removed = len(new), len(changed), len(stored)
     report.unchanged = len(rows) - len(new) - len(changed)
+
+
+# --- candidate territorial clusters ---------------------------------------------------------------------------
+
+
+@dataclass
+class DetectionReport:
+    density: int = 0  # concentrations found from coordinates
+    hot_spots: int = 0  # NUTS 3 hot spots found
+    replaced: int = 0  # earlier proposals awaiting review that this detection replaced
+    kept: int = 0  # reviewed candidates left as they were
+    organisations: int = 0  # social economy organisations with coordinates considered
+
+    def summary(self) -> str:
+        return (f"{self.density} concentrations and {self.hot_spots} hot spots proposed from "
+                f"{self.organisations:,} social economy organisations; {self.replaced} earlier proposals replaced, "
+                f"{self.kept} reviewed candidates kept")
+
+
+def detect_concentrations(
+    *, eps_km: float = 5.0, min_organisations: int = 10, alpha: float = 0.05, dry_run: bool = False
+) -> DetectionReport:
+    """Propose candidate territorial clusters for the secretariat's review, from two independent signals.
+
+    - **Density**: DBSCAN over the coordinates of social economy organisations
+      (:func:`analysis.concentrations.find_concentrations`): at least ``min_organisations`` within ``eps_km``.
+    - **Hot spots**: Getis–Ord Gi* of the social economy organisations per NUTS 3 region over contiguous
+      neighbours, significant at ``alpha`` (two-sided, Benjamini–Hochberg corrected) with a positive z.
+
+    Proposals still awaiting review are replaced; reviewed ones are kept as they are. Arguments are checked
+    first and a bad one changes nothing.
+    """
+    from socialclusters.analysis.concentrations import find_concentrations, getis_ord_gi_star, neighbours_from_polygons
+    from socialclusters.mapping import selectors
+    from socialclusters.mapping.models import CandidateConcentration, CandidateMethod, CandidateStatus
+    from socialclusters.registry.models import SOCIAL_ECONOMY_KINDS, Organisation
+
+    if not eps_km > 0:
+        raise ValidationError(f"expected a positive radius in kilometres, got {eps_km}", field="eps_km")
+    if int(min_organisations) < 2:
+        raise ValidationError(f"expected at least 2 organisations, got {min_organisations}", field="min_organisations")
+    if not 0 < alpha < 1:
+        raise ValidationError(f"expected a significance level between 0 and 1, got {alpha}", field="alpha")
+
+    # Organisations placed in a NUTS region only: the platform maps Europe, and a candidate needs a region.
+    rows = list(Organisation.objects.filter(kind__in=SOCIAL_ECONOMY_KINDS, latitude__isnull=False,
+                                            longitude__isnull=False, region__version=NUTS_VERSION)
+                .values_list("pk", "longitude", "latitude", "region_id", "city"))
+    report = DetectionReport(organisations=len(rows))
+    found: list[tuple[CandidateConcentration, list[int]]] = []
+    parameters = {"eps_km": eps_km, "min_organisations": int(min_organisations), "alpha": alpha}
+    if rows:
+        ids = np.array([r[0] for r in rows])
+        result = find_concentrations(np.array([r[1] for r in rows], dtype=float),
+                                     np.array([r[2] for r in rows], dtype=float), eps_km=eps_km,
+                                     min_organisations=int(min_organisations))
+        regions = {r.pk: r for r in Region.objects.filter(pk__in={r[3] for r in rows if r[3]})}
+        for number, summary in result.summary.iterrows():
+            positions = np.flatnonzero(result.labels == number)
+            members = ids[positions].tolist()
+            member_rows = [rows[int(p)] for p in positions]
+            region_ids = Counter(r[3] for r in member_rows if r[3])
+            towns = Counter(r[4] for r in member_rows if r[4])
+            region = regions.get(region_ids.most_common(1)[0][0]) if region_ids else None
+            place = towns.most_common(1)[0][0] if towns else (region.name_latn if region else "")
+            found.append((CandidateConcentration(
+                method=CandidateMethod.DENSITY, region=region,
+                label=f"{place}: {int(summary['organisations'])} social economy organisations within "
+                      f"{summary['radius_km']:.1f} km",
+                centroid_lon=float(summary["centroid_lon"]), centroid_lat=float(summary["centroid_lat"]),
+                radius_km=float(summary["radius_km"]), organisation_count=int(summary["organisations"]),
+                score=float(summary["organisations"]), parameters=parameters,
+            ), members))
+        report.density = len(found)
+
+    counts = selectors.registry_counts(3)
+    shapes = selectors.region_shapes(3)  # the same cached shapes the map uses
+    codes = sorted(shapes)
+    values = counts["se_organisations"].reindex(codes).fillna(0).to_numpy(dtype=float) if len(counts) else \
+        np.zeros(len(codes))
+    if values.sum() > 0:
+        neighbours = neighbours_from_polygons(np.asarray([shapes[c] for c in codes], dtype=object))
+        stats = getis_ord_gi_star(values, neighbours, alpha=alpha, correction="fdr_bh")
+        regions_by_code = {r.code: r for r in Region.objects.filter(version=NUTS_VERSION, level=3)}
+        for index in np.flatnonzero((stats["gi_star"].to_numpy() > 0) & (stats["p_value"].to_numpy() < alpha)):
+            region = regions_by_code[codes[index]]
+            members = list(Organisation.objects.filter(kind__in=SOCIAL_ECONOMY_KINDS, region=region)
+                           .values_list("pk", flat=True))
+            found.append((CandidateConcentration(
+                method=CandidateMethod.HOT_SPOT, region=region,
+                label=f"{region.name_latn} ({region.code}): hot spot of social economy organisations, "
+                      f"Gi* z = {stats['gi_star'].iloc[index]:.2f}",
+                centroid_lon=region.label_lon, centroid_lat=region.label_lat, organisation_count=int(values[index]),
+                score=float(stats["gi_star"].iloc[index]), parameters=parameters,
+            ), members))
+            report.hot_spots += 1
+
+    with transaction.atomic():
+        proposed = CandidateConcentration.objects.filter(status=CandidateStatus.PROPOSED)
+        report.replaced = proposed.count()
+        report.kept = CandidateConcentration.objects.exclude(status=CandidateStatus.PROPOSED).count()
+        if dry_run:
+            return report
+        proposed.delete()
+        for candidate, members in found:
+            candidate.save()
+            candidate.organisations.set(members)
+    return report
+
+
+def review_candidate(*, user: User, candidate_id: int, decision: str, note: str) -> Any:
+    """Accept a candidate (a draft cluster is opened for the secretariat to complete) or dismiss it.
+
+    Only the secretariat reviews; a note is required either way, and a reviewed candidate cannot be
+    reviewed again.
+    """
+    from socialclusters.errors import Conflict, NotFound, PermissionDenied
+    from socialclusters.mapping.models import CandidateConcentration, CandidateStatus
+    from socialclusters.registry.models import Cluster, ClusterKind, PublicationStatus
+
+    if not getattr(user, "is_secretariat", False):
+        raise PermissionDenied("only the secretariat reviews candidate concentrations")
+    if decision not in (CandidateStatus.ACCEPTED, CandidateStatus.DISMISSED):
+        raise ValidationError("expected 'accepted' or 'dismissed'", field="decision")
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError("say why: the note stays on record with the decision", field="note")
+    with transaction.atomic():
+        candidate = CandidateConcentration.objects.select_for_update().filter(pk=candidate_id).first()
+        if candidate is None:
+            raise NotFound(f"no candidate concentration {candidate_id}")
+        if candidate.status != CandidateStatus.PROPOSED:
+            raise Conflict(f"this candidate was already {candidate.get_status_display().lower()}")
+        if decision == CandidateStatus.ACCEPTED:
+            region = candidate.region
+            cluster = Cluster.objects.create(
+                name=candidate.label.split(":")[0][:300], kind=ClusterKind.SOCIAL_ECONOMY,
+                description=f"Opened from a candidate concentration ({candidate.get_method_display()}): "
+                            f"{candidate.label}. {note}",
+                country=region.country if region else None, publication_status=PublicationStatus.DRAFT,
+            )
+            if region is not None:
+                cluster.regions.add(region)
+            candidate.cluster = cluster
+        candidate.status = decision
+        candidate.review_note = note
+        candidate.reviewed_by = user
+        candidate.reviewed_at = timezone.now()
+        candidate.save()
+    return candidate

@@ -1,4 +1,5 @@
-"""Who may use the map: everything is public, for every role, and every operation and page is covered."""
+"""Who may use the map: the map is public for every role; the review of candidate concentrations is the
+secretariat's. Every operation of the router and every page of the app is covered."""
 
 from __future__ import annotations
 
@@ -27,15 +28,18 @@ OPERATIONS = {
     "/map/compare": "/api/v1/map/compare?codes=FR1,DE1",
 }
 PAGES = {"map": "/map/"}
+SECRETARIAT_ONLY = {"candidates": "/map/candidates/", "candidate_review": "/map/candidates/1/review/"}
+SECRETARIAT_OPERATIONS = {"/map/candidates": "/api/v1/map/candidates"}
 # Charts of a region's statistics answer 400 when none are imported (tested in test_map.py); the same for all.
 CHARTS = {"/map/regions/{code}/employment.svg", "/map/regions/{code}/employment.png"}
 
 
 def test_every_operation_and_page_is_in_the_matrix():
-    assert set(router.path_operations) == set(OPERATIONS) | CHARTS
-    assert {pattern.name for pattern in urls.urlpatterns} == set(PAGES)
+    assert set(router.path_operations) == set(OPERATIONS) | CHARTS | set(SECRETARIAT_OPERATIONS)
+    assert {pattern.name for pattern in urls.urlpatterns} == set(PAGES) | set(SECRETARIAT_ONLY)
     for pattern in urls.urlpatterns:
-        assert getattr(pattern.callback, "access", None) is Audience.PUBLIC
+        expected = Audience.PUBLIC if pattern.name in PAGES else Audience.SECRETARIAT
+        assert getattr(pattern.callback, "access", None) is expected
 
 
 @pytest.fixture
@@ -57,3 +61,25 @@ def test_everyone_may_read_the_map(clients, role):  # type: ignore[no-untyped-de
         response = client.get("/api/v1" + path.replace("{code}", "FR1"))
         assert response.status_code == 400
         assert response.json()["field"] == "code"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_only_the_secretariat_reviews_candidates(clients, role):  # type: ignore[no-untyped-def]
+    client = clients[role]
+    page = client.get(SECRETARIAT_ONLY["candidates"])
+    operation = client.get(SECRETARIAT_OPERATIONS["/map/candidates"])
+    review = client.post(SECRETARIAT_ONLY["candidate_review"], {"decision": "dismissed", "note": "x"})
+    if role == "anonymous":
+        assert page.status_code == 302
+        assert "/accounts/login/" in page["Location"]
+        assert operation.status_code == 401
+        assert review.status_code == 302
+    elif role == Role.SECRETARIAT:
+        assert page.status_code == 200
+        assert operation.status_code == 200
+        assert review.status_code == 404  # no candidate 1 in this test
+    else:
+        assert page.status_code == 403
+        assert operation.status_code == 403
+        assert review.status_code == 403
+    assert client.get(SECRETARIAT_ONLY["candidate_review"]).status_code == 405
