@@ -21,7 +21,7 @@ from typing import Any, Literal
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.translation import get_language
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from socialclusters.analysis import charts, choropleth
 from socialclusters.api.auth import PUBLIC, SECRETARIAT, require_secretariat, session_auth
@@ -134,13 +134,14 @@ def _gzipped(body: bytes, etag: str) -> bytes:
 
 
 class LayerParams(Schema):
-    level: int = 2
-    indicator: str = "se_organisations"
-    family: str = ""
-    sector: str = ""
-    year: int | None = None
-    urban_rural: int | None = None
-    classes: int = 5
+    level: int = Field(2, description="NUTS level: 0 (countries) to 3 (small regions).")
+    indicator: str = Field("se_organisations", description="An indicator key of `/map/indicators`.")
+    family: str = Field("", description="A social economy family, for `se_organisations` and `se_share`.")
+    sector: str = Field("", description="A NACE code or aggregate of the imported statistics (a section letter "
+                                        "for `se_lq`).")
+    year: int | None = Field(None, description="A year of the imported statistics.")
+    urban_rural: int | None = Field(None, description="1 predominantly urban, 2 intermediate, 3 predominantly rural.")
+    classes: int = Field(5, description="Number of quantile classes, 2 to 7.")
 
 
 def _query(params: LayerParams) -> selectors.LayerQuery:
