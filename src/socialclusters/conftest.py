@@ -71,3 +71,17 @@ def browser_executable() -> str:
             pytest.fail(f"Chromium not found at {path}: install Debian's chromium (apt-get install chromium)")
         pytest.skip(f"Chromium not found at {path}; set CHROMIUM or install Debian's chromium")
     return path
+
+
+@pytest.fixture(autouse=True)
+def reference_data_for_browser_tests(request):  # type: ignore[no-untyped-def]
+    """Browser tests run against a live server in transactional mode, and the database is flushed after
+    each of them: the next one loads the reference data again (a few seconds; browser tests run last)."""
+    if request.node.get_closest_marker("browser") is None:
+        return
+    request.getfixturevalue("transactional_db")
+    from socialclusters.registry.models import Region
+    from socialclusters.registry.refdata import load_reference_data
+
+    if not Region.objects.exists():
+        load_reference_data()

@@ -21,7 +21,7 @@ from typing import Any, Literal
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.translation import get_language
-from ninja import Field, Query, Router, Schema
+from ninja import Field, P, PathEx, Query, QueryEx, Router, Schema
 
 from socialclusters.analysis import charts, choropleth
 from socialclusters.api.auth import PUBLIC, SECRETARIAT, require_secretariat, session_auth
@@ -38,6 +38,10 @@ GEOMETRY_MAX_AGE = 24 * 3600
 SIGNATURE_SECONDS = 5  # how long a data signature is trusted before the tables are asked again
 MAX_COMPARED = 5
 
+LEVEL = "NUTS level: 0 (countries) to 3 (small regions)."
+CODE = "A NUTS 2021 code of any level (FR, FR1, FR10, FR101)."
+YEAR = "A year of the imported statistics for the top sectors (default: the latest)."
+HIGHLIGHT = "NUTS codes to outline, separated by commas (the selected and compared regions)."
 LAYER_PARAMETERS = """
 - `level`: NUTS level 0 (countries) to 3 (small regions); default 2.
 - `indicator`: one of the keys of `/map/indicators`; default `se_organisations`.
@@ -208,7 +212,7 @@ def map_indicators(request: HttpRequest) -> dict[str, Any]:
             description="Every NUTS 2021 region of one level as a compact GeoJSON FeatureCollection: boundaries "
                         "simplified per level and rounded to 0.001° (about 100 m), with the region's name, "
                         "urban-rural type and label point. Cached; answers 304 to `If-None-Match`. " + PUBLIC)
-def map_geometry(request: HttpRequest, level: int = 2) -> HttpResponse:
+def map_geometry(request: HttpRequest, level: QueryEx[int, P(description=LEVEL)] = 2) -> HttpResponse:
     body, etag = _geometry(level)
     return _respond(request, body, content_type=GEOJSON, etag=etag, max_age=GEOMETRY_MAX_AGE)
 
@@ -288,14 +292,16 @@ def _image(request: HttpRequest, query: selectors.LayerQuery, fmt: str, highligh
             description="The map view drawn on the server for reports, with its legend, base and source. "
                         "`highlight` outlines regions (comma-separated codes)." + LAYER_PARAMETERS + PUBLIC,
             openapi_extra={"responses": {200: {"content": {"image/png": {"schema": {"type": "string"}}}}}})
-def map_layer_png(request: HttpRequest, params: Query[LayerParams], highlight: str = "") -> HttpResponse:
+def map_layer_png(request: HttpRequest, params: Query[LayerParams],
+                  highlight: QueryEx[str, P(description=HIGHLIGHT)] = "") -> HttpResponse:
     return _image(request, _query(params), "png", highlight)
 
 
 @router.get("/map/layer.svg", response=PUBLIC_ERRORS, summary="A layer as a static map (SVG)",
             description="As `/map/layer.png`, as a vector image." + LAYER_PARAMETERS + PUBLIC,
             openapi_extra={"responses": {200: {"content": {"image/svg+xml": {"schema": {"type": "string"}}}}}})
-def map_layer_svg(request: HttpRequest, params: Query[LayerParams], highlight: str = "") -> HttpResponse:
+def map_layer_svg(request: HttpRequest, params: Query[LayerParams],
+                  highlight: QueryEx[str, P(description=HIGHLIGHT)] = "") -> HttpResponse:
     return _image(request, _query(params), "svg", highlight)
 
 
@@ -304,8 +310,12 @@ def map_layer_svg(request: HttpRequest, params: Query[LayerParams], highlight: s
                         "with one point gives its `id`, `name` and `kind`; a cell with several gives their "
                         "`count` at their mean position. `kind`: organisations, se_organisations or clusters "
                         "(published only). " + PUBLIC)
-def map_points(request: HttpRequest, kind: Literal["organisations", "se_organisations", "clusters"] = "clusters",
-               zoom: int = 4) -> HttpResponse:
+def map_points(
+    request: HttpRequest,
+    kind: QueryEx[Literal["organisations", "se_organisations", "clusters"], P(description="What to show.")]
+    = "clusters",
+    zoom: QueryEx[int, P(description="The map's zoom level, 0 to 18: cells shrink as it grows.")] = 4,
+) -> HttpResponse:
     key = ("points", kind, zoom, _signature())
     body = MEMO.get(key)
     if body is None:
@@ -322,7 +332,8 @@ def map_points(request: HttpRequest, kind: Literal["organisations", "se_organisa
             description="Name, level, urban-rural type, registry counts (social economy organisations by family, "
                         "cluster members), clusters, and the top sectors by employment location quotient with "
                         "their stars (when statistics are imported; `year` picks one). " + PUBLIC)
-def map_region(request: HttpRequest, code: str, year: int | None = None) -> dict[str, Any]:
+def map_region(request: HttpRequest, code: PathEx[str, P(description=CODE)],
+               year: QueryEx[int | None, P(description=YEAR)] = None) -> dict[str, Any]:
     profile = selectors.region_profile(code.upper(), year=year)
     profile["comparable"] = selectors.comparable_regions(profile["code"])
     return profile
@@ -331,7 +342,8 @@ def map_region(request: HttpRequest, code: str, year: int | None = None) -> dict
 @router.get("/map/compare", response={200: dict[str, Any], **PUBLIC_ERRORS}, summary="Regions side by side",
             description=f"Up to {MAX_COMPARED} regions' panels (`codes`: comma-separated NUTS codes), in the "
                         "order given. " + PUBLIC)
-def map_compare(request: HttpRequest, codes: str, year: int | None = None) -> dict[str, Any]:
+def map_compare(request: HttpRequest, codes: QueryEx[str, P(description="NUTS codes, separated by commas.")],
+                year: QueryEx[int | None, P(description=YEAR)] = None) -> dict[str, Any]:
     wanted = list(dict.fromkeys(code.strip().upper() for code in codes.split(",") if code.strip()))
     if not wanted:
         raise ValidationError("give one or more NUTS codes, separated by commas", field="codes")
@@ -359,14 +371,14 @@ def _employment_chart(request: HttpRequest, code: str, fmt: str) -> HttpResponse
 @router.get("/map/regions/{code}/employment.svg", response=PUBLIC_ERRORS, summary="A region's employment chart (SVG)",
             description="Employment by sector over the years of the imported statistics. " + PUBLIC,
             openapi_extra={"responses": {200: {"content": {"image/svg+xml": {"schema": {"type": "string"}}}}}})
-def map_region_employment_svg(request: HttpRequest, code: str) -> HttpResponse:
+def map_region_employment_svg(request: HttpRequest, code: PathEx[str, P(description=CODE)]) -> HttpResponse:
     return _employment_chart(request, code, "svg")
 
 
 @router.get("/map/regions/{code}/employment.png", response=PUBLIC_ERRORS, summary="A region's employment chart (PNG)",
             description="As the SVG chart, as a picture. " + PUBLIC,
             openapi_extra={"responses": {200: {"content": {"image/png": {"schema": {"type": "string"}}}}}})
-def map_region_employment_png(request: HttpRequest, code: str) -> HttpResponse:
+def map_region_employment_png(request: HttpRequest, code: PathEx[str, P(description=CODE)]) -> HttpResponse:
     return _employment_chart(request, code, "png")
 
 
@@ -376,8 +388,11 @@ def map_region_employment_png(request: HttpRequest, code: str) -> HttpResponse:
                         "(density and hot spots), with their status and review; `status` filters (proposed, "
                         "accepted, dismissed). Candidates, never clusters, until the secretariat accepts one. "
                         + SECRETARIAT)
-def map_candidates(request: HttpRequest, status: Literal["", "proposed", "accepted", "dismissed"] = "",
-                   ) -> dict[str, Any]:
+def map_candidates(
+    request: HttpRequest,
+    status: QueryEx[Literal["", "proposed", "accepted", "dismissed"], P(description="Only candidates with "
+                                                                                    "this status.")] = "",
+) -> dict[str, Any]:
     require_secretariat(request)
     candidates = selectors.candidate_concentrations(status=status).prefetch_related("organisations")
     items = [
