@@ -77,6 +77,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         created = self._illustrative_memberships()
         self.stdout.write(f"Illustrative memberships: {created:,} created.")
+        self._candidate_concentrations()
         accounts = self._demo_accounts()
         self._summary(accounts, time.perf_counter() - started)
 
@@ -94,6 +95,16 @@ class Command(BaseCommand):
             return
         self.stdout.write("Loading reference data (countries, NUTS 2021, NACE Rev. 2, legal forms) ...")
         load_reference_data(progress=self._progress)
+
+    def _candidate_concentrations(self) -> None:
+        """Candidates for the secretariat's review page, found once (a second run keeps them)."""
+        from socialclusters.mapping.models import CandidateConcentration
+        from socialclusters.mapping.services import detect_concentrations
+
+        if CandidateConcentration.objects.exists():
+            self.stdout.write("Candidate concentrations already detected (`socialclusters detect-concentrations`).")
+            return
+        self.stdout.write("Candidate concentrations: " + detect_concentrations().summary() + ".")
 
     def _import_once(self, path: Path, mapping: str, *, clusters: bool) -> None:
         from socialclusters.registry.imports import import_clusters, import_organisations
