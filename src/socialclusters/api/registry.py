@@ -21,6 +21,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from ninja import P, PathEx, Query, QueryEx, Router, Status
 
 from socialclusters.accounts.models import User
+from socialclusters.analysis import charts
 from socialclusters.api.auth import PUBLIC, SECRETARIAT, SIGNED_IN, require_secretariat, session_auth
 from socialclusters.api.errors import AUTH_ERRORS, PUBLIC_ERRORS, WORKFLOW_ERRORS
 from socialclusters.api.schemas import (
@@ -399,6 +400,42 @@ def overview(request: HttpRequest) -> dict[str, Any]:
         "by_country": [{"code": c, "name": name, "count": n} for c, name, n in data.by_country],
         "by_cluster_kind": [{"kind": k, "label": label, "count": n} for k, label, n in data.by_cluster_kind],
     }
+
+
+OVERVIEW_CHARTS = {"country": "Organisations by country", "family": "Organisations by kind",
+                   "cluster_kind": "Published clusters by kind"}
+ChartBy = Literal["country", "family", "cluster_kind"]
+CHART_BY = P(description="What the bars count: organisations by `country` or by `family` (kind), or published "
+                         "clusters by `cluster_kind`.")
+
+
+def _overview_chart(request: HttpRequest, by: str, fmt: str) -> HttpResponse:
+    data = selectors.overview()
+    rows = {"country": data.by_country, "family": data.by_family, "cluster_kind": data.by_cluster_kind}[by]
+    base = data.clusters if by == "cluster_kind" else data.organisations
+    body = charts.bar_chart([label for _key, label, _n in rows], [n for _key, _label, n in rows],
+                            title=str(OVERVIEW_CHARTS[by]), n=base, source="socialclusters registry", fmt=fmt)
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    response = HttpResponse(body, content_type=charts.CONTENT_TYPES[fmt])
+    response["ETag"] = etag
+    response["Content-Disposition"] = f'inline; filename="overview-{by}.{fmt}"'
+    return get_conditional_response(request, etag=etag, response=response) or response
+
+
+@router.get("/overview/chart.svg", response=PUBLIC_ERRORS, tags=["overview", "downloads"],
+            summary="A chart of the home page (SVG)",
+            description="The home page's bar chart as a vector image for reports, with its base and source. " + PUBLIC,
+            openapi_extra={"responses": {200: {"content": {"image/svg+xml": {"schema": {"type": "string"}}}}}})
+def overview_chart_svg(request: HttpRequest, by: QueryEx[ChartBy, CHART_BY] = "country") -> HttpResponse:
+    return _overview_chart(request, by, "svg")
+
+
+@router.get("/overview/chart.png", response=PUBLIC_ERRORS, tags=["overview", "downloads"],
+            summary="A chart of the home page (PNG)",
+            description="The home page's bar chart as a picture, with its base and source. " + PUBLIC,
+            openapi_extra={"responses": {200: {"content": {"image/png": {"schema": {"type": "string"}}}}}})
+def overview_chart_png(request: HttpRequest, by: QueryEx[ChartBy, CHART_BY] = "country") -> HttpResponse:
+    return _overview_chart(request, by, "png")
 
 
 # --- organisations ----------------------------------------------------------------------------

@@ -43,6 +43,8 @@ SECRETARIAT_ONLY = {**everyone(403), "anonymous": 401, "secretariat": 200}
 
 TABLE: list[Row] = [
     Row("GET /api/v1/overview", lambda w: "/overview", everyone(200)),
+    Row("GET /api/v1/overview/chart.svg", lambda w: "/overview/chart.svg?by=family", everyone(200)),
+    Row("GET /api/v1/overview/chart.png", lambda w: "/overview/chart.png", everyone(200)),
     Row("GET /api/v1/organisations", lambda w: "/organisations?country=FR", everyone(200)),
     Row("GET /api/v1/organisations.csv", lambda w: "/organisations.csv", everyone(200)),
     Row("GET /api/v1/organisations.geojson", lambda w: "/organisations.geojson", everyone(200)),

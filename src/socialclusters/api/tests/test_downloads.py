@@ -10,7 +10,7 @@ import pytest
 from django.http import StreamingHttpResponse
 
 from socialclusters.api.tests.conftest import API, client_for
-from socialclusters.registry import exports
+from socialclusters.registry import exports, models
 from socialclusters.registry.models import Region
 from socialclusters.registry.tests.factories import OrganisationFactory
 
@@ -144,3 +144,13 @@ def test_downloads_stream_in_chunks_with_a_constant_number_of_queries(client, wo
     assert len(list(csv.DictReader(io.StringIO(b"".join(chunks).decode())))) == 49
     collection = json.loads(body_of(client.get(f"{API}/organisations.geojson")))
     assert collection["count"] == len(collection["features"]) == 47
+
+
+def test_overview_charts_are_images_with_their_base(client, world):  # type: ignore[no-untyped-def]
+    svg = client.get("/api/v1/overview/chart.svg", {"by": "family"})
+    assert svg["Content-Type"] == "image/svg+xml"
+    assert b"Association" in svg.content
+    assert f"n = {models.Organisation.objects.count()}".encode() in svg.content
+    png = client.get("/api/v1/overview/chart.png", {"by": "cluster_kind"})
+    assert png.content[:8] == b"\x89PNG\r\n\x1a\n"
+    assert client.get("/api/v1/overview/chart.svg", {"by": "planet"}).status_code == 422
