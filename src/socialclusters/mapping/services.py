@@ -212,19 +212,24 @@ def import_statistics(
             if report.rows == 0:
                 raise ValidationError(f"{location}: the file has a header but no observations: nothing to import",
                                       line=2)
-            report.committed = not dry_run
-            report.seconds = time.perf_counter() - started
-            if dry_run:
-                raise _Rollback
-            report.import_run = run.pk
-            run.report = report.as_dict()
-            run.committed = True
-            run.finished_at = timezone.now()
-            run.save(update_fields=["report", "committed", "finished_at", "source"])
+            _finish_run(run, report, started=started, dry_run=dry_run)
     except _Rollback:
         pass
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _finish_run(run: ImportRun, report: Any, *, started: float, dry_run: bool) -> None:
+    """Close an import run inside its transaction; a dry run then rolls everything back."""
+    report.committed = not dry_run
+    report.seconds = time.perf_counter() - started
+    if dry_run:
+        raise _Rollback
+    report.import_run = run.pk
+    run.report = report.as_dict()
+    run.committed = True
+    run.finished_at = timezone.now()
+    run.save(update_fields=["report", "committed", "finished_at", "source"])
 
 
 def _check_arguments(path: Path, *, file_format: str, dataset: str, measure: str | None, chunk_rows: int) -> str:
@@ -814,15 +819,7 @@ def store_registry_statistics(
             run.source = source
             _write_registry_rows(rows, source=source, region_ids=set(regions.values()), by_section=by_section,
                                  report=report)
-            report.committed = not dry_run
-            report.seconds = time.perf_counter() - started
-            if dry_run:
-                raise _Rollback
-            report.import_run = run.pk
-            run.report = report.as_dict()
-            run.committed = True
-            run.finished_at = timezone.now()
-            run.save(update_fields=["report", "committed", "finished_at", "source"])
+            _finish_run(run, report, started=started, dry_run=dry_run)
     except _Rollback:
         pass
     report.seconds = time.perf_counter() - started
