@@ -21,6 +21,8 @@
   var regionLayer = null;
   var pointLayer = null;
   var byCode = {};
+  var firstShow = document.querySelector(".select-region");
+  var showLabel = firstShow ? firstShow.textContent : "";
 
   function readState() {
     var params = new URLSearchParams(window.location.search);
@@ -220,8 +222,7 @@
       var link = element("a", { href: template.replace("CODE", row.code) },
                          [element("span", { "class": "code", text: row.code }), document.createTextNode(" " + row.name)]);
       var button = element("button", { type: "button", "class": "button button-small button-ghost select-region",
-                                       "data-code": row.code, text: root.querySelector(".select-region") ?
-                                         root.querySelector(".select-region").textContent : "Show" });
+                                       "data-code": row.code, text: showLabel });
       body.appendChild(element("tr", { "data-code": row.code }, [
         element("th", { scope: "row" }, [link]),
         element("td", { "class": "number", text: formatValue(row.value) }),
@@ -238,12 +239,16 @@
                                       text: (error.field ? error.field + ": " : "") + error.message }));
   }
 
+  var loads = 0;  // only the latest request may paint: an earlier one can answer after it
+
   function load() {
+    var ticket = ++loads;
     var level = state.level;
     var geometry = geometryCache[level] ? Promise.resolve(geometryCache[level])
       : fetchJSON(api + "/geometry?level=" + level).then(function (body) { geometryCache[level] = body; return body; });
     mapElement.setAttribute("aria-busy", "true");
     return Promise.all([geometry, fetchJSON(api + "/layer?" + layerParams())]).then(function (results) {
+      if (ticket !== loads) { return; }
       layerData = results[1];
       byCode = {};
       layerData.items.forEach(function (row) { byCode[row.code] = row; });
@@ -254,6 +259,7 @@
       mapElement.dataset.ready = "1";
       writeState();
     }).catch(function (error) {
+      if (ticket !== loads) { return; }
       mapElement.setAttribute("aria-busy", "false");
       showError(error);
     });
