@@ -17,7 +17,11 @@
 4. Writes ``benchmarks/results/import.json`` and prints a summary.
 
 Wall time is end to end: reading the file, normalising, placing every organisation in a NUTS 3 region,
-writing organisations and source records, and committing. Our side does more work per row than
+writing organisations and source records, and committing. Our import normalises large files in forked
+worker processes: their CPU time and the peak resident memory of the largest one (``RUSAGE_CHILDREN``) are
+reported beside the importing process's, and the memory target is checked on the sum of both peaks (an
+upper bound: the worker shares its parent's pages until it writes to them). The load average at the end
+of each side is recorded too: on a shared machine the wall time depends on it. Our side does more work per row than
 django-import-export (normalisation, placement, search text, provenance), so the ratio is conservative.
 """
 
@@ -136,6 +140,16 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _workers_peak_mib() -> float:
+    """Peak resident memory of the largest finished child process (the import's normalising workers)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def _cpu_seconds(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
 def side_setup(data_dir: Path) -> dict:
     _django(data_dir)
     from django.core.management import call_command
@@ -153,14 +167,21 @@ def side_ours(data_dir: Path, csv_path: Path) -> dict:
     from socialclusters.registry.imports import import_organisations
 
     baseline = _peak_mib()
+    cpu_before = _cpu_seconds(resource.RUSAGE_SELF)
     started = time.perf_counter()
     report = import_organisations(csv_path, mapping="dotcoop")
     seconds = time.perf_counter() - started
     assert report.balanced, report.as_dict()
+    workers_peak = _workers_peak_mib()
     return {"rows": report.rows, "imported": report.imported, "rejected": report.rejected,
             "flagged": report.flagged, "placed": report.rows - report.rejected - report.placement["unplaced"],
             "seconds": seconds, "rows_per_second": report.rows / seconds,
-            "peak_rss_mib": _peak_mib(), "rss_before_import_mib": baseline}
+            "cpu_seconds": _cpu_seconds(resource.RUSAGE_SELF) - cpu_before,
+            "workers_cpu_seconds": _cpu_seconds(resource.RUSAGE_CHILDREN),
+            "peak_rss_mib": _peak_mib(), "workers_peak_rss_mib": workers_peak,
+            # Importing process and its largest worker at their peaks at once: an upper bound.
+            "peak_rss_total_mib": _peak_mib() + workers_peak,
+            "rss_before_import_mib": baseline, "load_average_after": os.getloadavg()[0]}
 
 
 def side_import_export(data_dir: Path, csv_path: Path) -> dict:
@@ -211,6 +232,7 @@ def side_import_export(data_dir: Path, csv_path: Path) -> dict:
             instance.created_at = instance.updated_at = timezone.now()
 
     baseline = _peak_mib()
+    cpu_before = _cpu_seconds(resource.RUSAGE_SELF)
     started = time.perf_counter()
     with open(csv_path, encoding="utf-8", newline="") as handle:
         dataset = tablib.Dataset().load(handle.read(), format="csv")
@@ -222,7 +244,8 @@ def side_import_export(data_dir: Path, csv_path: Path) -> dict:
     rows = len(dataset)
     return {"rows": rows, "imported": Organisation.objects.count(), "errors": len(result.row_errors()),
             "invalid_rows": len(result.invalid_rows), "seconds": seconds, "rows_per_second": rows / seconds,
-            "peak_rss_mib": _peak_mib(), "rss_before_import_mib": baseline}
+            "cpu_seconds": _cpu_seconds(resource.RUSAGE_SELF) - cpu_before,
+            "peak_rss_mib": _peak_mib(), "rss_before_import_mib": baseline, "load_average_after": os.getloadavg()[0]}
 
 
 SIDES = {"setup": side_setup, "ours": side_ours, "import-export": side_import_export}
@@ -283,7 +306,8 @@ def main() -> int:
 
         print(f"our import, {args.rows:,} rows ...", flush=True)
         ours_full = run_side("ours", fresh_copy(template, work / "ours-full"), full)
-        print(f"  {ours_full['rows_per_second']:,.0f} rows/s, peak {ours_full['peak_rss_mib']:.0f} MiB", flush=True)
+        print(f"  {ours_full['rows_per_second']:,.0f} rows/s, peak {ours_full['peak_rss_mib']:.0f} MiB"
+              f" (+ {ours_full['workers_peak_rss_mib']:.0f} MiB in a worker process)", flush=True)
         print(f"our import, {compare_rows:,} rows ...", flush=True)
         ours_subset = run_side("ours", fresh_copy(template, work / "ours-subset"), subset)
         print(f"  {ours_subset['rows_per_second']:,.0f} rows/s", flush=True)
@@ -292,6 +316,9 @@ def main() -> int:
         print(f"  {theirs['rows_per_second']:,.0f} rows/s, peak {theirs['peak_rss_mib']:.0f} MiB", flush=True)
 
     ratio = ours_subset["rows_per_second"] / theirs["rows_per_second"]
+    # On a shared machine the wall time depends on the other work; CPU time (ours: importing process and
+    # workers) much less.
+    cpu_ratio = theirs["cpu_seconds"] / (ours_subset["cpu_seconds"] + ours_subset["workers_cpu_seconds"])
     results = {
         "command": f".venv/bin/python benchmarks/bench_import.py --rows {args.rows} --compare-rows {compare_rows}",
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
@@ -300,9 +327,10 @@ def main() -> int:
         "ours": {"full": ours_full, "subset": ours_subset},
         "django_import_export": theirs,
         "speedup_same_rows": ratio,
+        "speedup_same_rows_cpu_time": cpu_ratio,
         "targets": {
             "rows_per_second_at_least_50000": ours_full["rows_per_second"] >= 50_000,
-            "peak_memory_under_1_gib": ours_full["peak_rss_mib"] < 1024,
+            "peak_memory_under_1_gib": ours_full["peak_rss_total_mib"] < 1024,
             "at_least_10x_django_import_export": ratio >= 10,
         },
     }

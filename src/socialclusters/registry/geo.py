@@ -432,6 +432,10 @@ def place_postcodes(
     countries = _countries(country_iso2, count)
     index = nuts3_index(version)
     result = Placements.empty(count)
+    # Placed rows are collected and written to the result at once; NUTS country codes are converted once.
+    targets: list[int] = []
+    regions: list[int] = []
+    nuts_countries: dict[str, str] = {}
     for position, (country, raw) in enumerate(zip(countries, postcodes, strict=True)):
         text = "" if raw is None or (isinstance(raw, float) and np.isnan(raw)) else str(raw).strip()
         if not text:
@@ -440,7 +444,9 @@ def place_postcodes(
         if country is None:
             result.reason[position] = "no country"
             continue
-        nuts_country = to_nuts_country(country)
+        nuts_country = nuts_countries.get(country)
+        if nuts_country is None:
+            nuts_country = nuts_countries[country] = to_nuts_country(country)
         if nuts_country not in _POSTCODE_LAYOUTS:
             result.reason[position] = f"no postcode table for {country}"
             continue
@@ -453,5 +459,8 @@ def place_postcodes(
         if region is None:
             result.reason[position] = f"postcode {text} gives {code}, which is not a NUTS {version} region"
             continue
-        result._set(np.array([position]), index, np.array([region]), METHOD_POSTCODE)
+        targets.append(position)
+        regions.append(region)
+    if targets:
+        result._set(np.array(targets, dtype=np.int64), index, np.array(regions, dtype=np.int64), METHOD_POSTCODE)
     return result

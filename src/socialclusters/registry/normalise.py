@@ -45,6 +45,7 @@ __all__ = [
     "normalise_country",
     "normalise_domain",
     "organisation_search_text",
+    "organisation_search_texts",
     "parse_coordinates",
     "parse_dates",
     "parse_numbers",
@@ -111,20 +112,29 @@ def _mask(values: pd.Series, test: Callable[[str], bool]) -> pd.Series:
     return pd.Series([test(value) for value in values.tolist()], index=values.index, dtype=bool)
 
 
+def _rows_matching(values: pd.Series, pattern: re.Pattern[str], needles: str) -> pd.Series:
+    """A boolean Series: which values ``pattern`` finds something in.
+
+    One search runs over all the values joined by NUL (which none of the patterns used here can match), and
+    the position of each match gives its row: on a clean column this is a single scan in C, where testing
+    each value costs a Python call per row. Every match of ``pattern`` holds one of the characters of
+    ``needles``; a column without any of them is not searched at all.
+    """
+    import numpy as np
+    import pandas as pd
+    texts = values.tolist()
+    joined = "\x00".join(texts)
+    mask = np.zeros(len(texts), dtype=bool)
+    if any(needle in joined for needle in needles) and pattern.search(joined) is not None:
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + 1
+        starts = np.cumsum(lengths) - lengths
+        found = np.fromiter((match.start() for match in pattern.finditer(joined)), dtype=np.int64)
+        mask[np.searchsorted(starts, found, side="right") - 1] = True
+    return pd.Series(mask, index=values.index, dtype=bool)
+
+
 def _starts_with_letter(value: str) -> bool:
     return value[:1].isalpha() and "-" in value[:4]
-
-
-def _has_ampersand(value: str) -> bool:
-    return "&" in value
-
-
-def _has_question_mark(value: str) -> bool:
-    return "?" in value or "\ufffd" in value
-
-
-def _not_ascii(value: str) -> bool:
-    return not value.isascii()
 
 
 # Every combining mark (accents, cedillas, ...) of Unicode's combining blocks, deleted by str.translate.
@@ -133,6 +143,19 @@ _COMBINING = dict.fromkeys(
                       *range(0x20D0, 0x2100), *range(0xFE20, 0xFE30))
     if unicodedata.combining(chr(code))
 )
+
+
+# The same marks as a regular expression: on a long text (many values joined) deleting them this way is
+# several times faster than str.translate.
+_COMBINING_RUN = re.compile("[" + "".join(re.escape(chr(code)) for code in sorted(_COMBINING)) + "]+")
+
+
+def _fold_long(text: str) -> str:
+    """:func:`fold` of a long text, uncached (many values joined: fold works character by character)."""
+    lowered = text.casefold()
+    if lowered.isascii():
+        return lowered
+    return _COMBINING_RUN.sub("", unicodedata.normalize("NFKD", lowered)).casefold()
 
 
 @lru_cache(maxsize=65536)
@@ -166,6 +189,57 @@ def organisation_search_text(
     text = " ".join(" ".join(part.split()) for part in parts if part and part.strip()).lower()
     folded = fold(text)
     return text if folded == text else f"{text} {folded}"
+
+
+# Whitespace that " ".join(value.split()) would change: anything but a lone inner space.
+_UNSQUEEZED = re.compile(r"[^\S ]|  |^ | $|\x00 | \x00")
+
+
+def _squeezed(values: list[str]) -> list[str]:
+    """``" ".join(value.split())`` of each value; only the values a scan of the joined column flags are split."""
+    joined = "\x00".join(values)
+    if _UNSQUEEZED.search(joined) is None:
+        return values
+    return [" ".join(value.split()) for value in values]
+
+
+def organisation_search_texts(
+    names: Sequence[str], alt_names: Sequence[Sequence[str]] | None, cities: Sequence[str], domains: Sequence[str]
+) -> list[str]:
+    """:func:`organisation_search_text` of many organisations at once, with whole-column string operations.
+
+    The columns' values are combined with numpy's element-wise string concatenation, and lower-casing and
+    folding run once over all the texts joined together: both work character by character, so the result
+    is the same as one call per organisation.
+
+    >>> organisation_search_texts(["Genossenschaft Böhlen eG", "Coop"], [["GB eG"], []], ["Böhlen", ""],
+    ...                           ["gb.coop", ""])
+    ['genossenschaft böhlen eg gb eg böhlen gb.coop genossenschaft bohlen eg gb eg bohlen gb.coop', 'coop']
+    """
+    import numpy as np
+
+    count = len(names)
+    if count == 0:
+        return []
+    alternatives = ["" if not row else " ".join(" ".join(part.split()) for part in row if part and part.strip())
+                    for row in alt_names] if alt_names is not None else [""] * count
+    text = np.array(_squeezed(list(names)), dtype=object)
+    for part in (alternatives, _squeezed(list(cities)), _squeezed(list(domains))):
+        values = np.array(part, dtype=object)
+        both = (text != "") & (values != "")
+        text = text + np.where(both, " ", "").astype(object) + values
+    texts: list[str] = text.tolist()
+    joined = "\x00".join(texts)
+    lowered = joined.lower()
+    folded = _fold_long(lowered)
+    lowered_texts = np.array(lowered.split("\x00"), dtype=object)
+    folded_texts = np.array(folded.split("\x00"), dtype=object)
+    if len(lowered_texts) != count or len(folded_texts) != count:  # a value holding NUL itself: one at a time
+        return [organisation_search_text(name=n, alt_names=a, city=c, domain=d)
+                for n, a, c, d in zip(names, alt_names or [[]] * count, cities, domains, strict=True)]
+    same = lowered_texts == folded_texts
+    result: list[str] = np.where(same, lowered_texts, lowered_texts + " " + folded_texts).tolist()
+    return result
 
 
 _ENTITY_AT_END = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31})$")
@@ -217,16 +291,16 @@ def decode_html_entities(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     >>> values.tolist(), changed.tolist()
     (['Rhône', "Crown O'Maine", 'A & B'], [True, True, False])
     """
-    candidates = _mask(values, _has_ampersand)
+    has_entity = _rows_matching(values, _ENTITY, "&")
+    if not has_entity.any():
+        return values, has_entity
     result = values.copy()
-    if candidates.any():
-        subset = values[candidates]
-        has_entity = subset.str.contains(_ENTITY)
-        decoded = subset[has_entity].map(html.unescape)
-        result.loc[decoded.index] = decoded
+    decoded = values[has_entity].map(html.unescape)
+    result.loc[decoded.index] = decoded
     return result, result != values
 
 
+_MOJIBAKE_LEADS = "ÃÂÅÄÐÑ"
 _MOJIBAKE_HINT = re.compile("[ÃÂÅÄÐÑ][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
                             "\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]")
 
@@ -250,20 +324,22 @@ def repair_mojibake(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     >>> values.tolist(), changed.tolist()
     (['Café Coop', 'SÃO PAULO', 'Café'], [True, False, False])
     """
-    candidates = _mask(values, _not_ascii)
-    if candidates.any():
-        candidates.loc[candidates] = values[candidates].str.contains(_MOJIBAKE_HINT)
+    candidates = _rows_matching(values, _MOJIBAKE_HINT, _MOJIBAKE_LEADS)
+    if not candidates.any():
+        return values, candidates
     result = values.copy()
-    if candidates.any():
-        result.loc[candidates] = values[candidates].map(_undo_mojibake)
+    result.loc[candidates] = values[candidates].map(_undo_mojibake)
     return result, result != values
 
 
 # '?' or U+FFFD next to a letter: a character lost when text went through an encoding that lacked it.
 _LOST_CHARACTER = re.compile(r"[^\W\d_]\?|\?[^\W\d_]|\ufffd")
+# The same, written to start with the '?' itself: a search over a whole column skips to each '?' quickly.
+_LOST_CHARACTER_AT = re.compile(r"\?(?<=[^\W\d_]\?)|\?(?=[^\W\d_])|\ufffd")
 _WORD_WITH_LOST_CHARACTER = re.compile(r"[^\s,;()/]*[?\ufffd][^\s,;()/]*")
 
 
+@lru_cache(maxsize=4096)
 def _lost_character_pattern(text: str) -> re.Pattern[str]:
     # Each lost character stood for one or two characters, at least one of them non-ASCII ("ß", "ße", "ö").
     parts = [re.escape(piece) for piece in re.split(r"[?\ufffd]", text)]
@@ -285,7 +361,11 @@ def _fill_lost_characters(primary: str, match: re.Match[str]) -> str:
 def _repair_one(primary: str, alternative: str) -> str:
     if not alternative or _LOST_CHARACTER.search(alternative):
         return primary
-    whole = _lost_character_pattern(primary).fullmatch(alternative)
+    # Each lost character stood for one or two: a whole match needs an alternative of a length in between
+    # (checked first: compiling the pattern of a whole value costs more than the rest).
+    lost = primary.count("?") + primary.count("\ufffd")
+    whole = _lost_character_pattern(primary).fullmatch(alternative) \
+        if len(primary) <= len(alternative) <= len(primary) + lost else None
     if whole:
         return _fill_lost_characters(primary, whole)
 
@@ -325,9 +405,9 @@ def repair_misdecoded(primary: pd.Series, alternative: pd.Series | None = None) 
     ([True, True, True, False, False], [False, False, False, True, False])
     """
     import pandas as pd
-    suspect = _mask(primary, _has_question_mark)
-    if suspect.any():
-        suspect.loc[suspect] = primary[suspect].str.contains(_LOST_CHARACTER)
+    suspect = _rows_matching(primary, _LOST_CHARACTER_AT, "?\ufffd")
+    if not suspect.any():
+        return RepairResult(values=primary, repaired=suspect, damaged=suspect)
     values = primary.copy()
     if suspect.any() and alternative is not None:
         pairs = zip(primary[suspect], alternative[suspect], strict=True)
@@ -384,6 +464,45 @@ def normalise_country(
      'country_nuts': [False, False, True, False, False, False],
      'country_from_alternative': [False, False, False, True, False, False]}
     """
+    import pandas as pd
+    # Files repeat a few dozen country spellings: each distinct (code, alternative) pair is read once.
+    value_codes, _ = pd.factorize(values, use_na_sentinel=False)
+    pair_codes = value_codes
+    if alternative is not None:
+        alternative_codes, alternative_uniques = pd.factorize(alternative, use_na_sentinel=False)
+        pair_codes = value_codes * max(len(alternative_uniques), 1) + alternative_codes
+    pair_codes, first_rows = _first_of_each(pair_codes)
+    if len(first_rows) < len(values):
+        distinct = _normalise_country_rows(
+            pd.Series(values.to_numpy()[first_rows], dtype=str),
+            alpha2=alpha2, alpha3_to_alpha2=alpha3_to_alpha2,
+            alternative=None if alternative is None else pd.Series(alternative.to_numpy()[first_rows], dtype=str),
+        )
+
+        def spread(series: pd.Series) -> pd.Series:
+            return pd.Series(series.to_numpy()[pair_codes], index=values.index, dtype=series.dtype)
+
+        return CountryResult(codes=spread(distinct.codes),
+                             repairs={name: spread(mask) for name, mask in distinct.repairs.items()},
+                             unknown=spread(distinct.unknown), missing=spread(distinct.missing))
+    return _normalise_country_rows(values, alpha2=alpha2, alpha3_to_alpha2=alpha3_to_alpha2, alternative=alternative)
+
+
+def _first_of_each(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For integer keys: each row's number among the distinct keys, and the first row of each distinct key."""
+    import numpy as np
+    _, first_rows, inverse = np.unique(codes, return_index=True, return_inverse=True)
+    return inverse.reshape(-1), first_rows
+
+
+def _normalise_country_rows(
+    values: pd.Series,
+    *,
+    alpha2: Iterable[str],
+    alpha3_to_alpha2: Mapping[str, str],
+    alternative: pd.Series | None = None,
+) -> CountryResult:
+    """:func:`normalise_country`, value by value."""
     import pandas as pd
     known = {code.upper(): code.upper() for code in alpha2}
     lookup = {**known, **{k.upper(): v.upper() for k, v in alpha3_to_alpha2.items()}}
@@ -570,13 +689,15 @@ def parse_numbers(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
     """
     import numpy as np
     import pandas as pd
-    stripped = values.str.strip()
-    array = np.array(pd.to_numeric(stripped, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan))
-    unread = np.isnan(array) & (stripped != "").to_numpy()
+    stripped = pd.Series([text.strip() for text in values.tolist()], index=values.index, dtype=str)
+    texts = stripped.to_numpy(dtype=object)
+    array = np.array(pd.to_numeric(texts, errors="coerce"), dtype=np.float64)
+    given = texts != ""
+    unread = np.isnan(array) & given
     if unread.any():
         retried = pd.to_numeric(stripped[unread].str.replace(",", ".", regex=False), errors="coerce")
         array[unread] = retried.to_numpy(dtype=np.float64, na_value=np.nan)
-    invalid = pd.Series((stripped != "").to_numpy() & np.isnan(array), index=values.index)
+    invalid = pd.Series(given & np.isnan(array), index=values.index)
     return array, invalid
 
 
@@ -662,6 +783,10 @@ def parse_dates(values: pd.Series, formats: Sequence[str] = ("%d/%m/%Y",)) -> tu
 
 _URL_PREFIX = re.compile(r"^(?:[a-z][a-z0-9+.\-]*://)?(?:[^@/]*@)?(?:www\d?\.)?", re.IGNORECASE)
 _URL_REST = re.compile(r"[/?#:].*$")
+# The same for many addresses joined by line breaks.
+_URL_PREFIX_LINES = re.compile(r"^(?:[a-z][a-z0-9+.\-]*://)?(?:[^@/\n]*@)?(?:www\d?\.)?", re.IGNORECASE | re.MULTILINE)
+_URL_REST_LINES = re.compile(r"[/?#:].*$", re.MULTILINE)
+_TRAILING_DOTS_LINES = re.compile(r"\.+$", re.MULTILINE)
 
 
 def normalise_domain(values: pd.Series) -> pd.Series:
@@ -672,6 +797,15 @@ def normalise_domain(values: pd.Series) -> pd.Series:
     >>> normalise_domain(pd.Series(["https://www.Example.coop/about", "genotrust.coop", "", "bcn.coop."])).tolist()
     ['example.coop', 'genotrust.coop', '', 'bcn.coop']
     """
+    import pandas as pd
+    texts = values.tolist()
+    if all(type(text) is str for text in texts):
+        # One pass of each expression over all the addresses, one per line (none of them holds a line break).
+        joined = "\n".join([text.strip() for text in texts])
+        if joined.count("\n") == max(len(texts) - 1, 0):
+            joined = _URL_REST_LINES.sub("", _URL_PREFIX_LINES.sub("", joined.lower()))
+            domains = _TRAILING_DOTS_LINES.sub("", joined).split("\n") if texts else []
+            return pd.Series(domains, index=values.index, dtype=str)
     lowered = values.str.strip().str.lower()
     return lowered.str.replace(_URL_PREFIX, "", regex=True).str.replace(_URL_REST, "", regex=True).str.rstrip(".")
 

@@ -504,3 +504,42 @@ def test_the_clusters_command_prints_a_summary(tmp_path):
     text = out.read_text(encoding="utf-8")
     assert "54 rows: 54 imported, 0 updated, 0 unchanged, 0 rejected" in text
     assert "Committed" in text
+
+
+@needs_shared
+def test_worker_processes_and_deferred_indexes_store_exactly_what_the_plain_path_stores(monkeypatch):
+    """Large files take two faster paths (forked normalising workers; SQLite indexes rebuilt after the load):
+    forced here on the real .coop register, they must store the same registry as the plain path."""
+    from django.db import connection, transaction
+
+    path = SHARED / "organisations" / DOTCOOP_FILE
+    fields = ("name", "city", "postcode", "country_id", "region__code", "region_method", "region_reason", "kind",
+              "domain", "website", "search_text", "flags", "latitude", "longitude", "source_records__external_id",
+              "source_records__line")
+
+    def snapshot() -> list[tuple[object, ...]]:
+        return sorted(Organisation.objects.values_list(*fields), key=repr)
+
+    def indexes() -> set[str]:
+        if connection.vendor != "sqlite":
+            return set()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+            return {row[0] for row in cursor.fetchall()}
+
+    before = indexes()
+    with transaction.atomic():
+        plain = imports.import_organisations(path, mapping="dotcoop")
+        expected = snapshot()
+        transaction.set_rollback(True)
+    assert Organisation.objects.count() == 0
+
+    monkeypatch.setattr(imports, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(imports, "SQLITE_DEFERRED_INDEX_MIN_ROWS", 0)
+    fast = imports.import_organisations(path, mapping="dotcoop")
+    assert (fast.rows, fast.imported, fast.rejected, fast.flagged) == (plain.rows, plain.imported, plain.rejected,
+                                                                       plain.flagged)
+    assert snapshot() == expected
+    assert indexes() == before
+    again = imports.import_organisations(path, mapping="dotcoop")
+    assert again.unchanged == plain.imported
