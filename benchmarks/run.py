@@ -12,6 +12,9 @@ BENCHMARKS = [
     "bench_import.py",
     "bench_cluster_statistics.py",
     "bench_map_endpoint.py",  # needs the demo database (make demo)
+    "bench_selection.py",
+    "bench_surveys.py",
+    "bench_typology.py",
 ]
 
 

@@ -1,6 +1,58 @@
 """Pages of the working group, mounted under /workinggroup/."""
 
-from django.urls import URLPattern
+from django.urls import path
+
+from socialclusters.workinggroup import views
 
 app_name = "workinggroup"
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("", views.call_list, name="call_list"),
+    path("calls/<slug:slug>/", views.call_detail, name="call_detail"),
+    path("calls/<slug:slug>/apply/", views.apply, name="apply"),
+    path("applications/<str:token>/", views.application_edit, name="application_edit"),
+    path("applications/<str:token>/erase/", views.application_erase, name="application_erase"),
+    path("secretariat/calls/new/", views.call_create, name="call_create"),
+    path("secretariat/calls/<slug:slug>/edit/", views.call_edit, name="call_edit"),
+    path("secretariat/calls/<slug:slug>/", views.dashboard, name="dashboard"),
+    path("secretariat/calls/<slug:slug>/reviewers/", views.assign_reviewers, name="assign_reviewers"),
+    path("secretariat/calls/<slug:slug>/selection/", views.selection, name="selection"),
+    path("secretariat/calls/<slug:slug>/selection/runs/<int:pk>/", views.selection_run_status,
+         name="selection_run_status"),
+    path("secretariat/calls/<slug:slug>/decision/", views.decide, name="decide"),
+    path("secretariat/calls/<slug:slug>/emails/", views.decision_emails, name="decision_emails"),
+    path("secretariat/calls/<slug:slug>/emails/send/", views.send_decisions, name="send_decisions"),
+    path("secretariat/applications/<int:pk>/lock/", views.application_lock, name="application_lock"),
+    path("applications/<int:pk>/cv/", views.application_cv, name="application_cv"),
+    path("reviews/", views.review_list, name="review_list"),
+    path("reviews/<int:pk>/", views.review_detail, name="review_detail"),
+    path("members/", views.members, name="members"),
+    path("meetings/", views.meeting_list, name="meeting_list"),
+    path("meetings/<int:pk>/", views.meeting_detail, name="meeting_detail"),
+    path("meetings/<int:pk>/registration/", views.meeting_register, name="meeting_register"),
+    path("meetings/<int:pk>/attendance/", views.meeting_attendance, name="meeting_attendance"),
+    path("meetings/<int:pk>/edit/", views.meeting_edit, name="meeting_edit"),
+    path("meetings/documents/<int:pk>/", views.meeting_document, name="meeting_document"),
+    path("secretariat/calls/<slug:slug>/meetings/new/", views.meeting_create, name="meeting_create"),
+    path("calls/<slug:slug>/calendar.ics", views.group_calendar, name="group_calendar"),
+    path("meetings/<int:pk>/minutes/", views.minutes, name="minutes"),
+    path("meetings/<int:pk>/minutes/approve/", views.minutes_approve, name="minutes_approve"),
+    path("meetings/<int:pk>/actions/", views.action_item_add, name="action_item_add"),
+    path("actions/<int:pk>/done/", views.action_item_done, name="action_item_done"),
+    path("calls/<slug:slug>/workplan/", views.workplan, name="workplan"),
+    path("calls/<slug:slug>/report/", views.progress_report, name="progress_report"),
+    path("secretariat/calls/<slug:slug>/continuation/", views.continuation, name="continuation"),
+    path("contributions/", views.contribution_list, name="contribution_list"),
+    path("contributions/<int:pk>/", views.contribution_detail, name="contribution_detail"),
+    path("contributions/<int:pk>/edit/", views.contribution_edit, name="contribution_edit"),
+    path("contributions/<int:pk>/comments/", views.contribution_comment, name="contribution_comment"),
+    path("contributions/<int:pk>/submit/", views.contribution_submit, name="contribution_submit"),
+    path("contributions/<int:pk>/validate/", views.contribution_validate, name="contribution_validate"),
+    path("contributions/<int:pk>/return/", views.contribution_return, name="contribution_return"),
+    path("calls/<slug:slug>/contributions/new/", views.contribution_create, name="contribution_create"),
+    path("meetings/<int:pk>/polls/", views.poll_open, name="poll_open"),
+    path("polls/<int:pk>/vote/", views.poll_vote, name="poll_vote"),
+    path("polls/<int:pk>/close/", views.poll_close, name="poll_close"),
+    path("secretariat/calls/<slug:slug>/milestones/", views.milestone_add, name="milestone_add"),
+    path("secretariat/milestones/<int:pk>/status/", views.milestone_status, name="milestone_status"),
+    path("calendar/<str:token>.ics", views.member_calendar, name="member_calendar"),
+]

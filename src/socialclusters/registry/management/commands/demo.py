@@ -78,6 +78,7 @@ class Command(BaseCommand):
         created = self._illustrative_memberships()
         self.stdout.write(f"Illustrative memberships: {created:,} created.")
         self._candidate_concentrations()
+        self._questionnaires()
         accounts = self._demo_accounts()
         self._summary(accounts, time.perf_counter() - started)
 
@@ -105,6 +106,15 @@ class Command(BaseCommand):
             self.stdout.write("Candidate concentrations already detected (`socialclusters detect-concentrations`).")
             return
         self.stdout.write("Candidate concentrations: " + detect_concentrations().summary() + ".")
+
+    def _questionnaires(self) -> None:
+        """The question bank and the two ready questionnaires (a second run finds them unchanged)."""
+        from socialclusters.surveys.services import load_questionnaires
+
+        report = load_questionnaires()
+        created = report.questionnaires_created + report.versions_created
+        self.stdout.write(f"Questionnaires: {len(created)} loaded, {len(report.unchanged)} unchanged "
+                          f"(question bank: {report.bank_created} new questions).")
 
     def _import_once(self, path: Path, mapping: str, *, clusters: bool) -> None:
         from socialclusters.registry.imports import import_clusters, import_organisations
