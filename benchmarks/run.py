@@ -15,6 +15,8 @@ BENCHMARKS = [
     "bench_selection.py",
     "bench_surveys.py",
     "bench_typology.py",
+    "bench_matchmaking.py",
+    "bench_scheduling.py",
 ]
 
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from socialclusters.analysis.typology import RULE_TYPES
-from socialclusters.registry.models import Cluster, Country, Organisation, PublicationStatus
+from socialclusters.registry.models import Cluster, Organisation, PublicationStatus
+from socialclusters.surveys import selectors
 from socialclusters.surveys.models import (
     RESPONDENT_LANGUAGES,
     BankQuestion,
@@ -23,6 +25,17 @@ from socialclusters.surveys.models import (
 )
 
 LANGUAGE_NAMES = {"en": "English", "fr": "Français", "de": "Deutsch"}
+
+# The ids of the answer page's shared <datalist> elements, one per kind of code picker.
+DATALIST_IDS: dict[str, str] = {QuestionKind.REGION: "nuts-regions", QuestionKind.NACE: "nace-codes"}
+PICKER_HINTS: dict[str, Any] = {
+    QuestionKind.REGION: _("Type the code or part of the region's name, then choose the region in the list."),
+    QuestionKind.NACE: _("Type the code or a word of the activity, then choose the code in the list."),
+}
+
+
+def _region_options() -> list[tuple[str, str]]:
+    return [(code, f"{name} (NUTS {level})") for code, name, level in selectors.region_options()]
 
 
 class BaseForm(forms.Form):
@@ -39,11 +52,17 @@ def _label(question: Question, language: str) -> str:
 class AnswerForm(BaseForm):
     """The questionnaire in the respondent's language. A matrix question gives one field per row, named
     ``<code>__<row>``. Conditional questions are always shown with their condition in words, so that the
-    form works without JavaScript; answers to questions whose condition is not met are dropped on saving."""
+    form works without JavaScript; answers to questions whose condition is not met are dropped on saving.
+
+    Countries are a ``<select>``; NUTS regions and NACE codes are text inputs tied to one shared
+    ``<datalist>`` per kind (``datalists``, rendered once by the page whatever the number of questions),
+    and the service still checks the code typed against the reference data."""
 
     def __init__(self, *args: Any, version: QuestionnaireVersion, language: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.language = language
+        self._countries: list[Any] | None = None
+        self.datalists: dict[str, Any] = {}
         self.questions = list(version.questions.select_related("section").order_by("section__position", "position"))
         by_code = {q.code: q for q in self.questions}
         self.sections: list[dict[str, Any]] = []
@@ -67,7 +86,7 @@ class AnswerForm(BaseForm):
     def _add_fields(self, question: Question) -> list[str]:
         code, language = question.code, self.language
         label = _label(question, language)
-        help_text = translated(question.help, language)
+        help_text: Any = translated(question.help, language)
         kind = question.kind
         field: forms.Field
         if kind == QuestionKind.MATRIX:
@@ -93,14 +112,30 @@ class AnswerForm(BaseForm):
             field = forms.CharField(label=f"{label} ({unit})" if unit else label, required=False, max_length=40,
                                     widget=forms.TextInput(attrs={"inputmode": "decimal"}))
         elif kind == QuestionKind.COUNTRY:
-            countries = Country.objects.order_by("name").values_list("code", "name")
-            field = forms.ChoiceField(label=label, required=False, choices=[("", "—"), *countries])
+            field = forms.ChoiceField(label=label, required=False, choices=self._country_choices())
         else:  # region, NACE: codes checked by the service against the reference data
-            field = forms.CharField(label=label, required=False, max_length=10,
-                                    widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}))
+            self._datalist(kind)
+            field = forms.CharField(label=label, required=False, max_length=10, widget=forms.TextInput(
+                attrs={"list": DATALIST_IDS[kind], "autocomplete": "off", "spellcheck": "false"}))
+            help_text = format_lazy("{} {}", help_text, PICKER_HINTS[kind]) if help_text else PICKER_HINTS[kind]
         field.help_text = help_text
         self.fields[code] = field
         return [code]
+
+    def _country_choices(self) -> list[Any]:
+        if self._countries is None:  # read once per form, however many country questions it has
+            european, others = selectors.country_choices(self.language)
+            self._countries = [("", "—"), (_("EU, EFTA and candidate countries"), european),
+                               (_("Other countries"), others)]
+        return self._countries
+
+    def _datalist(self, kind: str) -> None:
+        if kind in self.datalists:
+            return
+        # The options are read when the page is drawn (the template calls the function), not on a POST
+        # that is saved and redirected.
+        options = _region_options if kind == QuestionKind.REGION else selectors.sector_options
+        self.datalists[kind] = {"id": DATALIST_IDS[kind], "options": options}
 
     def raw_answers(self) -> dict[str, Any]:
         data = self.cleaned_data

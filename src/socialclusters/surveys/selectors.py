@@ -6,13 +6,16 @@ The HTML pages and the JSON API call the same functions, so whatever a person se
 
 from __future__ import annotations
 
+import gettext
 import hashlib
+import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import pycountry
 from django.core.cache import cache
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -21,13 +24,18 @@ from sklearn.metrics.pairwise import cosine_similarity
 from socialclusters.analysis import survey_analysis, typology
 from socialclusters.errors import NotFound, ValidationError
 from socialclusters.registry.models import (
+    NUTS_VERSION,
     SOCIAL_ECONOMY_KINDS,
     Cluster,
+    Country,
     Membership,
     PublicationStatus,
+    Region,
+    Sector,
     SourceRecord,
     UrbanRuralType,
 )
+from socialclusters.registry.refdata import EU_MEMBER_STATES
 from socialclusters.surveys import answer_store
 from socialclusters.surveys.models import (
     Answer,
@@ -61,6 +69,51 @@ BREAKDOWNS = {
 }
 SIZE_BANDS = ((15, "fewer than 15"), (50, "15–49"), (250, "50–249"))
 SIMILARITY_MIN = 0.2
+
+# Listed first in the country picker: the EU, EFTA and the candidate countries (ISO 3166-1 alpha-2).
+EFTA_STATES = frozenset({"CH", "IS", "LI", "NO"})
+CANDIDATE_COUNTRIES = frozenset({"AL", "BA", "GE", "MD", "ME", "MK", "RS", "TR", "UA"})
+EUROPEAN_COUNTRIES = EU_MEMBER_STATES | EFTA_STATES | CANDIDATE_COUNTRIES
+
+
+# --- reference data for the answer form's pickers -------------------------------------------------
+
+
+def _country_name_translator(language: str) -> Any:
+    try:
+        return gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language]).gettext
+    except OSError:  # no catalogue for this language: the registry's English names
+        return str
+
+
+def country_choices(language: str = "en") -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The countries as ``(code, name)`` pairs in two lists sorted by name: the EU, EFTA and candidate
+    countries, then the others. Names are in ``language`` where pycountry has them (fr, de), else English."""
+    name_of = _country_name_translator(language)
+    european: list[tuple[str, str]] = []
+    others: list[tuple[str, str]] = []
+    for code, name in Country.objects.values_list("code", "name"):
+        (european if code in EUROPEAN_COUNTRIES else others).append((code, name_of(name)))
+    return sorted(european, key=_name_key), sorted(others, key=_name_key)
+
+
+def _name_key(choice: tuple[str, str]) -> str:
+    """Sort key that files Åland under A and Émirats under E."""
+    decomposed = unicodedata.normalize("NFKD", choice[1].casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def region_options() -> list[tuple[str, str, int]]:
+    """The NUTS regions a respondent can name, as ``(code, name, level)``: levels 1 to 3 of the NUTS
+    version in use, without the "Extra-Regio" codes (FRZ, FRZZ, FRZZZ), which are no place to work in."""
+    rows = Region.objects.filter(version=NUTS_VERSION, level__gte=1).order_by("code").values_list(
+        "code", "name_latn", "level")
+    return [row for row in rows if row[0][2:].strip("Z")]
+
+
+def sector_options() -> list[tuple[str, str]]:
+    """Every NACE Rev. 2 code (sections, divisions, groups, classes) as ``(code, label)``, in code order."""
+    return list(Sector.objects.order_by("code").values_list("code", "label"))
 
 
 def bank_by_theme() -> list[tuple[str, list[BankQuestion]]]:

@@ -132,8 +132,8 @@ def test_survey_journey(live_server, browser_executable, journey):  # type: igno
             page.get_by_label(re.compile("Pôle territorial de coopération")).check()
             page.get_by_label("Non", exact=True).check()
             page.get_by_label("Décrivez le principal obstacle rencontré.").fill("Des cultures trop différentes.")
-            page.get_by_role("button", name="Send my answers").click()
-            expect(page.get_by_role("status")).to_contain_text("your answers were sent")
+            page.get_by_role("button", name="Envoyer mes réponses").click()  # the page's buttons speak French too
+            expect(page.get_by_role("status")).to_contain_text("vos réponses ont été envoyées")
 
             # The secretariat closes the survey and reads the analysis.
             _sign_in(page, base, "sam", journey["password"])
@@ -177,3 +177,58 @@ def test_survey_journey(live_server, browser_executable, journey):  # type: igno
     coding = Coding.objects.get()
     assert coding.suggested_by == "keyword"
     assert Evidence.objects.get().answer == coding.answer
+
+
+def test_country_region_and_nace_pickers_by_keyboard(live_server, browser_executable, make_user):  # type: ignore[no-untyped-def]
+    """The respondent picks a country in the select and types codes into the region and NACE inputs, which
+    use the page's shared datalists; a code that is not in the reference data is refused in an alert."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from playwright.sync_api import expect, sync_playwright
+
+    from socialclusters.surveys.models import Questionnaire
+
+    services.load_questionnaires()
+    secretariat = make_user(Role.SECRETARIAT, "sam")
+    survey = services.create_survey(user=secretariat, questionnaire=Questionnaire.objects.get(slug="se-clusters"),
+                                    title="Mapping 2026", mode="identified",
+                                    deadline=timezone.now() + timedelta(days=30))
+    invitation = services.invite(user=secretariat, survey=survey, emails=["dora@example.org"])[0]
+    problems: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=browser_executable, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}")
+                    if msg.type in {"error", "warning"} and "status of 400" not in msg.text else None)
+            page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+            page.goto(f"{live_server.url}/surveys/answer/{invitation.token}/")
+            expect(page.locator("datalist#nuts-regions")).to_have_count(1)
+            expect(page.locator("datalist#nace-codes")).to_have_count(1)
+            assert page.locator("datalist#nuts-regions option").count() > 1000
+            region = page.get_by_label("Which region does the cluster mainly work in?")
+            expect(region).to_have_attribute("list", "nuts-regions")
+            expect(region).to_have_accessible_description(re.compile("part of the region's name"))
+            page.get_by_label(re.compile("In which country is the cluster based")).select_option(label="France")
+            page.get_by_label(re.compile("Territorial cooperation hub")).check()
+            region.focus()
+            page.keyboard.type("FR101")
+            page.keyboard.press("Tab")
+            expect(page.get_by_label("What is the cluster's main sector of activity?")).to_be_focused()
+            page.keyboard.type("99.99")
+            page.get_by_role("button", name="Save and continue later").click()
+            expect(page.get_by_role("alert")).to_contain_text("“99.99” is not a NACE Rev. 2 code.")
+            page.get_by_label("What is the cluster's main sector of activity?").fill("88")
+            page.get_by_role("button", name="Save and continue later").click()
+            expect(page.locator(".messages")).to_contain_text("Your answers are saved")
+            expect(region).to_have_value("FR101")
+            expect(page.get_by_label("What is the cluster's main sector of activity?")).to_have_value("88")
+            expect(page.get_by_label(re.compile("In which country is the cluster based"))).to_have_value("FR")
+        finally:
+            browser.close()
+    assert problems == [], "\n".join(problems)
+    saved = {a.question.code: a.value for a in Response.objects.get(invitation=invitation).answers.all()}
+    assert saved["main-region"] == "FR101"
+    assert saved["main-sector"] == "88"
+    assert saved["country"] == "FR"

@@ -165,3 +165,46 @@ def test_typology_page_and_override(client, sworld):
     exported = client.get(reverse("surveys:typology_csv")).content.decode()
     # Half of its members (a cooperative, a university) are social economy organisations: a shared-value mix.
     assert "territorial_se,shared_value,shared-value-mix;se-kind,Its statutes describe a PTCE." in exported
+
+
+def test_the_answer_page_offers_country_region_and_nace_pickers(client, sworld):
+    page = client.get(_answer_url(sworld.invitation)).content.decode()
+    # Countries: a select with names, the EU, EFTA and candidate countries in their own group first.
+    country = page[page.index('<select name="country"'):]
+    country = country[:country.index("</select>")]
+    assert '<optgroup label="EU, EFTA and candidate countries">' in country
+    assert '<option value="FR">France</option>' in country
+    assert country.index('value="NO"') < country.index('<optgroup label="Other countries">') < country.index(
+        'value="US"')
+    # NUTS regions and NACE codes: a text input tied to ONE shared datalist per kind, with a hint.
+    assert page.count('<datalist id="nuts-regions">') == 1
+    assert page.count('<datalist id="nace-codes">') == 1
+    assert 'name="main-region" list="nuts-regions"' in page
+    assert 'name="main-sector" list="nace-codes"' in page
+    assert '<option value="FR101">Paris (NUTS 3)</option>' in page
+    assert '<option value="88">Social work activities without accommodation</option>' in page
+    assert "FRZZZ" not in page  # Extra-Regio is no place to work in
+    assert "Type the code or part of the region's name, then choose the region in the list." in page
+    assert 'aria-describedby="id_main-region_helptext"' in page
+    # In French, the country names are French.
+    french = client.get(_answer_url(sworld.invitation, "fr")).content.decode()
+    assert '<option value="DE">Allemagne</option>' in french
+    others = french[french.index("<optgroup", french.index("<optgroup") + 1):]  # the second group, any language
+    assert others.index("Åland") < others.index("Brésil") < others.index("Émirats arabes unis") < others.index(
+        "Japon")
+
+
+def test_codes_picked_from_the_lists_are_saved_and_typed_nonsense_refused(client, sworld):
+    url = _answer_url(sworld.invitation)
+    saved = client.post(url, {**MINIMAL, "main-region": "fr101", "main-sector": "88", "save": "1"})
+    assert saved.status_code == 302
+    page = client.get(saved["Location"]).content.decode()
+    assert 'name="main-region" value="FR101" list="nuts-regions"' in page
+    assert 'name="main-sector" value="88" list="nace-codes"' in page
+    assert '<option value="FR" selected>France</option>' in page
+    refused = client.post(url, {**MINIMAL, "main-region": "Paris", "main-sector": "99.99", "save": "1"})
+    assert refused.status_code == 400
+    body = refused.content.decode()
+    assert 'role="alert"' in body
+    assert "“Paris” is not a NUTS 2021 region code." in body
+    assert "“99.99” is not a NACE Rev. 2 code." in body
