@@ -19,10 +19,10 @@ $(VENV)/.installed: requirements/lock.txt pyproject.toml
 ## Install, build the demo database (reference data, real organisations and clusters) and serve it.
 demo: install
 	$(BIN)/socialclusters demo
-	$(BIN)/socialclusters runserver $(HOST):$(PORT)
+	$(BIN)/socialclusters serve $(HOST):$(PORT)
 
 serve: install
-	$(BIN)/socialclusters runserver $(HOST):$(PORT)
+	$(BIN)/socialclusters serve $(HOST):$(PORT)
 
 ## The whole test suite (SQLite by default; set DATABASE_URL for PostgreSQL).
 test: install

@@ -35,6 +35,13 @@ def fast_passwords_and_english(settings):  # type: ignore[no-untyped-def]
     translation.deactivate()
 
 
+@pytest.fixture(autouse=True)
+def tasks_run_at_once(settings):  # type: ignore[no-untyped-def]
+    # The site queues long work for a worker process; tests run it inside the call that queues it, except
+    # those that ask for the database backend to exercise the worker itself (workinggroup's test_tasks).
+    settings.TASKS = {"default": {"BACKEND": settings.TASK_BACKENDS["immediate"]}}
+
+
 @pytest.fixture
 def password() -> str:
     return "correct-horse-battery-staple-42"

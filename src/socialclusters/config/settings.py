@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "simple_history",
+    "django_tasks_db",
     # django-ninja as an app so /api/v1/docs renders its bundled Swagger UI (static files), not a CDN copy.
     "ninja",
     "socialclusters.accounts",
@@ -224,6 +225,18 @@ if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 SIMPLE_HISTORY_HISTORY_ID_USE_UUID = False
+
+# Long work (member selection, …) runs as django-tasks tasks. By default they are queued in the database and run
+# by a worker process (`socialclusters db_worker`, started beside the web server by `socialclusters serve`);
+# `SOCIALCLUSTERS_TASKS=immediate` runs them at once inside the request instead (no worker needed).
+TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+_TASKS = os.environ.get("SOCIALCLUSTERS_TASKS", "database").strip().lower()
+if _TASKS not in TASK_BACKENDS:
+    raise ImproperlyConfigured(f"SOCIALCLUSTERS_TASKS={_TASKS!r}: expected one of {', '.join(TASK_BACKENDS)}")
+TASKS = {"default": {"BACKEND": TASK_BACKENDS[_TASKS]}}
 
 LOGGING = {
     "version": 1,

@@ -1,8 +1,9 @@
 """The selection as a background task: queued, followed from the page, computed by a worker, failed or done.
 
-Without a ``TASKS`` setting django-tasks runs tasks at once (the immediate backend): the other tests use that.
-Here the dummy backend keeps the task in its queue instead, as a database queue would until a worker takes it,
-and the test plays the worker by calling the task.
+The site queues tasks in the database for a worker process (``socialclusters db_worker``); the test suite runs
+them at once (the immediate backend, set in the root conftest). Here the dummy backend keeps the task in its queue
+instead, as the database queue would until a worker takes it, and the test plays the worker by calling the task;
+one test uses the real database queue and its worker command.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 
 import django_tasks.signals  # noqa: F401  (resets the task backends when the TASKS setting changes)
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks import default_task_backend
@@ -43,6 +45,24 @@ def test_without_a_queue_the_run_is_computed_before_the_request_ends(world):
     assert run.finished_at >= run.started_at
     assert run.progress == ""
     assert run.result["selected"] == [world.application.pk]
+
+
+def test_the_database_queue_keeps_the_run_until_the_worker_command_computes_it(world, settings):
+    settings.TASKS = {"default": {"BACKEND": settings.TASK_BACKENDS["database"]}}
+    from django_tasks_db.models import DBTaskResult
+
+    run = services.run_selection(user=world.users["secretariat"], call=world.call, rules=RULES)
+    assert run.state == RunState.QUEUED
+    queued = DBTaskResult.objects.get(id=run.task_id)
+    assert queued.status == "READY"
+    call_command("db_worker", batch=True, startup_delay=False)
+    run.refresh_from_db()
+    assert run.state == RunState.DONE
+    assert run.status == "optimal"
+    assert run.result["selected"] == [world.application.pk]
+    queued.refresh_from_db()
+    assert queued.status == "SUCCESSFUL"
+    assert queued.return_value == RunState.DONE
 
 
 def test_a_queued_run_is_followed_from_the_page_until_its_result(world, client, queue):

@@ -236,4 +236,4 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo accounts (local demo only), password {DEMO_PASSWORD!r}:")
         for username, what in accounts:
             self.stdout.write(f"  {username:<15} {what}")
-        self.stdout.write("Run `socialclusters runserver` and open http://127.0.0.1:8000/")
+        self.stdout.write("Run `socialclusters serve` and open http://127.0.0.1:8000/")
