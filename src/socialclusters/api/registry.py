@@ -345,7 +345,7 @@ def _duplicate_out(pair: DuplicateCandidate) -> dict[str, Any]:
 # --- downloads --------------------------------------------------------------------------------
 
 
-CSV = "text/csv; charset=utf-8"
+CSV = exports.CSV_CONTENT_TYPE
 GEOJSON = "application/geo+json"
 
 

@@ -8,10 +8,8 @@ edit shows on the next request.
 
 from __future__ import annotations
 
-import csv
 import gzip
 import hashlib
-import io
 import json
 import threading
 import time
@@ -28,11 +26,11 @@ from socialclusters.api.auth import PUBLIC, SECRETARIAT, require_secretariat, se
 from socialclusters.api.errors import AUTH_ERRORS, PUBLIC_ERRORS
 from socialclusters.errors import ValidationError
 from socialclusters.mapping import selectors
+from socialclusters.registry.exports import CSV_CONTENT_TYPE, csv_lines
 
 router = Router(tags=["map"])
 
 GEOJSON = "application/geo+json"
-CSV = "text/csv; charset=utf-8"
 LAYER_MAX_AGE = 60
 GEOMETRY_MAX_AGE = 24 * 3600
 SIGNATURE_SECONDS = 5  # how long a data signature is trusted before the tables are asked again
@@ -254,21 +252,21 @@ def map_layer_geojson(request: HttpRequest, params: Query[LayerParams]) -> HttpR
                     filename=f"{layer.query.indicator}-nuts{layer.query.level}.geojson")
 
 
+def _class_label(layer: selectors.MapLayer, cls: int) -> str:
+    return str(layer.legend[cls]) if cls >= 0 else ""  # a region without a value is in no class
+
+
 @router.get("/map/layer.csv", response=PUBLIC_ERRORS, summary="A layer as a table (CSV)",
             description="The mapped table: code, name, value, class and class label of every region, with the "
                         "source and base in the last two columns." + LAYER_PARAMETERS + PUBLIC)
 def map_layer_csv(request: HttpRequest, params: Query[LayerParams]) -> HttpResponse:
     layer, etag = _layer(_query(params))
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
     extra = list(layer.extra)
-    writer.writerow(["nuts_code", "name", layer.indicator.key, "class", "class_label", *extra, "n", "source"])
-    for row in layer.rows():
-        label = layer.legend[row["class"]] if row["class"] >= 0 else ""
-        writer.writerow([row["code"], row["name"], "" if row["value"] is None else row["value"], row["class"], label,
-                         *[row[key] for key in extra], layer.n, layer.source])
-    return _respond(request, buffer.getvalue().encode(), content_type=CSV, etag=etag, max_age=LAYER_MAX_AGE,
-                    filename=f"{layer.query.indicator}-nuts{layer.query.level}.csv")
+    header = ["nuts_code", "name", layer.indicator.key, "class", "class_label", *extra, "n", "source"]
+    rows = ([row["code"], row["name"], row["value"], row["class"], _class_label(layer, row["class"]),
+             *[row[key] for key in extra], layer.n, layer.source] for row in layer.rows())
+    return _respond(request, "".join(csv_lines(header, rows)).encode(), content_type=CSV_CONTENT_TYPE, etag=etag,
+                    max_age=LAYER_MAX_AGE, filename=f"{layer.query.indicator}-nuts{layer.query.level}.csv")
 
 
 def _image(request: HttpRequest, query: selectors.LayerQuery, fmt: str, highlight: str) -> HttpResponse:

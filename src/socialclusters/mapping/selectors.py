@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import shapely
-from django.db.models import Count, F, Max, Q, QuerySet
+from django.db.models import Count, F, Max, Min, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from socialclusters.analysis import choropleth
@@ -296,12 +296,26 @@ def _breaks(values: np.ndarray, classes: int) -> np.ndarray:
 
 
 def data_signature() -> str:
-    """Changes whenever what the map shows may change: registry records, memberships or statistics."""
-    parts = [queryset.aggregate(n=Count("id"), last=Max("updated_at"), top=Max("id"))
-             for queryset in (Organisation.objects.all(), Cluster.objects.all())]
+    """Changes whenever what the map shows may change: registry records, memberships, statistics or regions."""
+    parts: list[Any] = [queryset.aggregate(n=Count("id"), last=Max("updated_at"), top=Max("id"))
+                        for queryset in (Organisation.objects.all(), Cluster.objects.all())]
     parts += [queryset.aggregate(n=Count("id"), top=Max("id"))
-              for queryset in (Membership.objects.all(), RegionalStatistic.objects.all(), Region.objects.all())]
+              for queryset in (Membership.objects.all(), RegionalStatistic.objects.all())]
+    parts.append(regions_signature())
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:24]
+
+
+def regions_signature(level: int | None = None) -> tuple[Any, ...]:
+    """Changes when ``refdata load`` changes the NUTS regions (of ``level``, or of every level and version).
+
+    One aggregate query, however many regions. A reload updates changed regions in place (same primary keys),
+    so the ids alone would not show it; it also records the files' modification time on the regions' source
+    (``retrieved_at``), which changes with the files. The ids show regions added or deleted.
+    """
+    regions = Region.objects.all() if level is None else Region.objects.filter(version=NUTS_VERSION, level=level)
+    found = regions.aggregate(n=Count("id"), first=Min("id"), last=Max("id"), from_source=Max("source_id"),
+                              retrieved=Max("source__retrieved_at"))
+    return tuple(found[key] for key in ("n", "first", "last", "from_source", "retrieved"))
 
 
 def _regions(level: int) -> pd.DataFrame:
@@ -483,14 +497,8 @@ def _partition(sectors: list[str]) -> list[str]:
 # --- geometry -------------------------------------------------------------------------------------------------
 
 
-def _geometry_signature(level: int) -> tuple[int, int, Any]:
-    regions = Region.objects.filter(version=NUTS_VERSION, level=level)
-    return (regions.count(), sum(regions.values_list("pk", flat=True)), regions.order_by("-source_id").values_list(
-        "source_id", flat=True).first())
-
-
 @lru_cache(maxsize=8)
-def _geometry_payload(level: int, signature: tuple[int, int, Any]) -> tuple[bytes, str]:
+def _geometry_payload(level: int, signature: tuple[Any, ...]) -> tuple[bytes, str]:
     regions = Region.objects.filter(version=NUTS_VERSION, level=level).order_by("code").values_list(
         "code", "name_latn", "urban_rural", "geometry_simplified", "label_lon", "label_lat")
     features = [
@@ -511,18 +519,18 @@ def map_geometry(level: int) -> tuple[bytes, str]:
     """
     if level not in LEVELS:
         raise ValidationError(f"expected a NUTS level 0 to 3, got {level}", field="level")
-    return _geometry_payload(level, _geometry_signature(level))
+    return _geometry_payload(level, regions_signature(level))
 
 
 @lru_cache(maxsize=8)
-def _shapes_cached(level: int, signature: tuple[int, int, Any]) -> dict[str, shapely.Geometry]:
+def _shapes_cached(level: int, signature: tuple[Any, ...]) -> dict[str, shapely.Geometry]:
     regions = Region.objects.filter(version=NUTS_VERSION, level=level).values_list("code", "geometry_simplified")
     return {code: shapely.geometry.shape(geometry) for code, geometry in regions if geometry}
 
 
 def region_shapes(level: int) -> dict[str, shapely.Geometry]:
     """Shapely polygons of every region of ``level`` by code (simplified), kept while the regions do not change."""
-    return _shapes_cached(level, _geometry_signature(level))
+    return _shapes_cached(level, regions_signature(level))
 
 
 def layer_shapes(layer: MapLayer) -> list[shapely.Geometry | None]:

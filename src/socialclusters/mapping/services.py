@@ -236,18 +236,7 @@ def _check_arguments(path: Path, *, file_format: str, dataset: str, measure: str
     if file_format not in FILE_FORMATS:
         raise ValidationError(f"unknown format {file_format!r}: use one of {', '.join(FILE_FORMATS)}",
                               field="format")
-    dataset = (dataset or "").strip().lower()
-    if not re.fullmatch(r"[a-z0-9_$]{1,100}", dataset):
-        raise ValidationError(f"{dataset!r} is not a Eurostat dataset code (such as nama_10r_3empers)",
-                              field="dataset")
-    if measure is not None and measure not in Measure.values:
-        raise ValidationError(f"unknown measure {measure!r}: use one of {', '.join(Measure.values)}",
-                              field="measure")
-    if measure is None and dataset not in DATASET_MEASURES:
-        raise ValidationError(
-            f"no measure is known for dataset {dataset} (known: {', '.join(sorted(DATASET_MEASURES))}):"
-            f" give one with --measure ({', '.join(Measure.values)})", field="measure",
-        )
+    dataset = _check_dataset(dataset, measure, field="dataset")
     if chunk_rows < 1:
         raise ValidationError(f"chunk_rows must be at least 1, got {chunk_rows}", field="chunk_rows")
     if not path.is_file():
@@ -539,11 +528,12 @@ def fetch_statistics(
                                  origin=origin, **options)
 
 
-def _check_dataset(code: str, measure: str | None) -> str:
-    """The checks of :func:`import_statistics` that need no file, so a doomed download never starts."""
+def _check_dataset(code: str, measure: str | None, *, field: str = "code") -> str:
+    """The dataset code (normalised) and measure checks of :func:`import_statistics`: they need no file, so
+    :func:`fetch_statistics` runs them before a doomed download starts. ``field`` names the code's argument."""
     dataset = (code or "").strip().lower()
     if not re.fullmatch(r"[a-z0-9_$]{1,100}", dataset):
-        raise ValidationError(f"{code!r} is not a Eurostat dataset code (such as nama_10r_3empers)", field="code")
+        raise ValidationError(f"{code!r} is not a Eurostat dataset code (such as nama_10r_3empers)", field=field)
     if measure is not None and measure not in Measure.values:
         raise ValidationError(f"unknown measure {measure!r}: use one of {', '.join(Measure.values)}",
                               field="measure")

@@ -28,7 +28,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +36,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from socialclusters.registry.models import Cluster, Organisation, Region, SourceRecord
 
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 CHUNK_SIZE = 2000
 # Lines of CSV (or features of GeoJSON) joined into one chunk of the response.
 LINES_PER_CHUNK = 200
@@ -195,16 +196,28 @@ def _batched(lines: Iterator[str]) -> Iterator[str]:
         yield "".join(batch)
 
 
+def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
+    r"""The header, then each row, one CSV line apiece: the one place where the project writes CSV.
+
+    RFC 4180 as Python's ``csv`` writes it (comma, double quotes around cells that need them, CRLF after
+    every line, None as an empty cell, booleans as ``true``/``false``, dates in ISO 8601). A text cell that a
+    spreadsheet would take for a formula (it starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return)
+    gets a leading apostrophe, since names and answers come from users. ``"".join(csv_lines(...))`` is the whole
+    file.
+
+    >>> list(csv_lines(["code", "name"], [["FR101", "Paris"], ["BE100", 'Bruxelles, "la" capitale'], [1, None]]))
+    ['code,name\r\n', 'FR101,Paris\r\n', 'BE100,"Bruxelles, ""la"" capitale"\r\n', '1,\r\n']
+    """
+    writer = csv.writer(_Echo(), lineterminator="\r\n")
+    yield writer.writerow(header)
+    for row in rows:
+        yield writer.writerow([_csv_cell(cell) for cell in row])
+
+
 def csv_chunks(queryset: QuerySet[Any], columns: tuple[Column, ...]) -> Iterator[str]:
     """The header row, then one row per record, read ``CHUNK_SIZE`` records at a time."""
-    writer = csv.writer(_Echo(), lineterminator="\r\n")
-
-    def lines() -> Iterator[str]:
-        yield writer.writerow([column.name for column in columns])
-        for record in queryset.iterator(chunk_size=CHUNK_SIZE):
-            yield writer.writerow([_csv_cell(column.value(record)) for column in columns])
-
-    return _batched(lines())
+    rows = ([column.value(record) for column in columns] for record in queryset.iterator(chunk_size=CHUNK_SIZE))
+    return _batched(csv_lines([column.name for column in columns], rows))
 
 
 def organisations_csv(queryset: QuerySet[Organisation]) -> Iterator[str]:

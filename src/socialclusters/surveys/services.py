@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from socialclusters.errors import Conflict, PermissionDenied, ValidationError
 from socialclusters.registry.models import (
+    NUTS_VERSION,
     Cluster,
     Country,
     Organisation,
@@ -607,7 +608,7 @@ def parse_value(question: Question, raw: Any) -> Any:  # noqa: PLR0911, PLR0912,
         return code
     if kind == QuestionKind.REGION:
         code = text.upper()
-        if not Region.objects.filter(code=code).exists():
+        if not Region.objects.filter(code=code, version=NUTS_VERSION).exists():
             raise ValidationError(_("“%(value)s” is not a NUTS 2021 region code.") % {"value": text},
                                   field=question.code)
         return code

@@ -7,9 +7,7 @@ with ``socialclusters.web.access``. The JSON twins are in ``api.py``.
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from django import forms
@@ -24,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from socialclusters.analysis import charts
 from socialclusters.errors import NotFound, ValidationError
+from socialclusters.registry.exports import CSV_CONTENT_TYPE, csv_lines
 from socialclusters.registry.models import Cluster
 from socialclusters.surveys import selectors, services
 from socialclusters.surveys.forms import (
@@ -328,28 +327,31 @@ def survey_chart(request: HttpRequest, pk: int, code: str, fmt: str) -> HttpResp
     return response
 
 
+def _csv_download(header: Sequence[str], rows: Iterable[Sequence[Any]], *, filename: str) -> HttpResponse:
+    response = HttpResponse("".join(csv_lines(header, rows)), content_type=CSV_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
 @access(Audience.SECRETARIAT)
 def survey_analysis_csv(request: HttpRequest, pk: int) -> HttpResponse:
     survey = selectors.survey(pk)
     data = selectors.analysis(survey, by=_by(request), language=_language())
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["question", "answer", "group", "count", "n", "source"])
-    for item in data["questions"]:
-        if "counts" not in item:
-            continue
-        writer.writerows([item["code"], label, "", count, item["n"], data["source"]]
-                         for label, count in zip(item["labels"], item["counts"], strict=True))
-        table = item.get("crosstab")
-        if table:
-            for i, label in enumerate(item["labels"]):
-                for j, group in enumerate(table["groups"]):
-                    count = table["counts"][i][j]
-                    writer.writerow([item["code"], label, group, "" if count is None else count,
-                                     "" if table["group_n"][j] is None else table["group_n"][j], data["source"]])
-    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="survey-{pk}-analysis.csv"'
-    return response
+
+    def rows() -> Iterator[list[Any]]:
+        for item in data["questions"]:
+            if "counts" not in item:
+                continue
+            yield from ([item["code"], label, "", count, item["n"], data["source"]]
+                        for label, count in zip(item["labels"], item["counts"], strict=True))
+            table = item.get("crosstab")
+            if table:
+                for i, label in enumerate(item["labels"]):
+                    for j, group in enumerate(table["groups"]):
+                        yield [item["code"], label, group, table["counts"][i][j], table["group_n"][j], data["source"]]
+
+    return _csv_download(["question", "answer", "group", "count", "n", "source"], rows(),
+                         filename=f"survey-{pk}-analysis.csv")
 
 
 # --- coding and findings ---------------------------------------------------------------------------------
@@ -439,17 +441,11 @@ def typology(request: HttpRequest) -> HttpResponse:
 @access(Audience.PUBLIC)
 def typology_csv(request: HttpRequest) -> HttpResponse:
     data = selectors.typology_overview(country=request.GET.get("country", "")[:2])
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["cluster_id", "name", "country", "type", "rule_type", "fired_rules", "override_justification",
-                     "rules_version"])
-    for c in data["clusters"]:
-        writer.writerow([c["id"], c["name"], c["country"], c["type"], c["rule_type"],
-                         ";".join(f["code"] for f in c["fired"]),
-                         c["override"]["justification"] if c["override"] else "", data["rules_version"]])
-    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="typology.csv"'
-    return response
+    rows = ([c["id"], c["name"], c["country"], c["type"], c["rule_type"], ";".join(f["code"] for f in c["fired"]),
+             c["override"]["justification"] if c["override"] else "", data["rules_version"]]
+            for c in data["clusters"])
+    return _csv_download(["cluster_id", "name", "country", "type", "rule_type", "fired_rules",
+                          "override_justification", "rules_version"], rows, filename="typology.csv")
 
 
 @require_POST

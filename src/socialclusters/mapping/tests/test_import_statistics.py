@@ -156,6 +156,16 @@ def test_unknown_dataset_needs_a_measure(tsv: Path) -> None:
                                                                              "THS_PER;wstatus=SAL"}
 
 
+def test_a_bad_dataset_code_is_named_as_typed(tsv: Path) -> None:
+    with pytest.raises(ValidationError, match="'Nama 10r' is not a Eurostat dataset code") as caught:
+        import_statistics(tsv, file_format="eurostat-tsv", dataset="Nama 10r")
+    assert caught.value.field == "dataset"
+    with pytest.raises(ValidationError, match="unknown measure 'jobs'") as caught:
+        import_statistics(tsv, file_format="eurostat-tsv", dataset=" NAMA_10R_3EMPERS ", measure="jobs")
+    assert caught.value.field == "measure"
+    assert RegionalStatistic.objects.count() == 0
+
+
 def test_command_imports_and_writes_the_report(tsv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     report_path = tmp_path / "report.json"
     call_command("import_statistics", str(tsv), "--format", "eurostat-tsv", "--dataset", "nama_10r_3empers",

@@ -18,7 +18,9 @@ import pytest
 from socialclusters.mapping import api, selectors
 from socialclusters.mapping.services import import_statistics
 from socialclusters.registry import models
+from socialclusters.registry.refdata import load_reference_data
 from socialclusters.registry.tests.factories import ClusterFactory, MembershipFactory, OrganisationFactory
+from socialclusters.registry.tests.test_refdata import GEOJSON, copy_gisco_mirror, edit_features
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1/map"
@@ -143,6 +145,39 @@ def test_layer_etag_changes_when_the_registry_changes(client, registry):  # type
     second = client.get(f"{API}/layer", {"level": 3, "indicator": "organisations"})
     assert second["ETag"] != first["ETag"]
     assert _values(second.json())["FR101"] == 4
+
+
+def test_a_reference_data_reload_shows_on_the_map(client, registry, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    # A reload updates regions in place (same primary keys): the caches must notice without being told.
+    monkeypatch.setattr(api, "SIGNATURE_SECONDS", -1)  # ask the tables on every request; a test does not wait
+    params = {"level": 3, "indicator": "organisations"}
+    geometry = client.get(f"{API}/geometry", {"level": 3})
+    layer = client.get(f"{API}/layer", params)
+    names = {feature["id"]: feature["properties"]["name"] for feature in geometry.json()["features"]}
+    assert names["FR101"] == "Paris"
+    signatures = (selectors.regions_signature(3), selectors.data_signature())
+
+    copy = copy_gisco_mirror(tmp_path / "gisco")
+
+    def rename_paris(features):  # type: ignore[no-untyped-def]
+        (paris,) = [feature for feature in features if feature["properties"]["NUTS_ID"] == "FR101"]
+        paris["properties"]["NAME_LATN"] = "Ville de Paris"
+
+    edit_features(copy / GEOJSON / "NUTS_RG_60M_2021_4326_LEVL_3.geojson", rename_paris)
+    assert load_reference_data(gisco_source=copy).regions.updated_keys == ["FR101"]
+
+    assert all(before != after for before, after in zip(
+        signatures, (selectors.regions_signature(3), selectors.data_signature()), strict=True))
+    reloaded = client.get(f"{API}/geometry", {"level": 3}, HTTP_IF_NONE_MATCH=geometry["ETag"])
+    assert reloaded.status_code == 200
+    assert reloaded["ETag"] != geometry["ETag"]
+    names = {feature["id"]: feature["properties"]["name"] for feature in reloaded.json()["features"]}
+    assert names["FR101"] == "Ville de Paris"
+    relayered = client.get(f"{API}/layer", params, HTTP_IF_NONE_MATCH=layer["ETag"])
+    assert relayered.status_code == 200
+    assert {row["code"]: row["name"] for row in relayered.json()["items"]}["FR101"] == "Ville de Paris"
+    # Without a change, the answers are kept and the ETags still hold.
+    assert client.get(f"{API}/geometry", {"level": 3}, HTTP_IF_NONE_MATCH=reloaded["ETag"]).status_code == 304
 
 
 def test_twins_say_the_same_as_the_layer(client, registry):  # type: ignore[no-untyped-def]

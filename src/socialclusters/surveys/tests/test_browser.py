@@ -43,6 +43,17 @@ def _sign_in(page, base: str, username: str, password: str) -> None:  # type: ig
     page.wait_for_load_state()
 
 
+def _collect_problems(page, problems: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """Note every console error or warning and every uncaught script error of ``page`` in ``problems``.
+
+    A refused form answers 400 on purpose, and Chromium logs any 4xx page as a console error: those are
+    expected (Bruno's first try in the journey); every other message is a problem.
+    """
+    page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}")
+            if msg.type in {"error", "warning"} and "status of 400" not in msg.text else None)
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+
+
 def _links() -> dict[str, str]:
     links = {}
     for message in mail.outbox:
@@ -61,11 +72,7 @@ def test_survey_journey(live_server, browser_executable, journey):  # type: igno
         browser = playwright.chromium.launch(executable_path=browser_executable, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
-            # A refused form answers 400 on purpose, and Chromium logs any 4xx page as a console error:
-            # those are expected here (Bruno's first try); every other message is a problem.
-            page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}")
-                    if msg.type in {"error", "warning"} and "status of 400" not in msg.text else None)
-            page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+            _collect_problems(page, problems)
 
             # The secretariat builds a questionnaire from the bank, publishes it and opens a survey.
             _sign_in(page, base, "sam", journey["password"])
@@ -200,9 +207,7 @@ def test_country_region_and_nace_pickers_by_keyboard(live_server, browser_execut
         browser = playwright.chromium.launch(executable_path=browser_executable, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
-            page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}")
-                    if msg.type in {"error", "warning"} and "status of 400" not in msg.text else None)
-            page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+            _collect_problems(page, problems)
             page.goto(f"{live_server.url}/surveys/answer/{invitation.token}/")
             expect(page.locator("datalist#nuts-regions")).to_have_count(1)
             expect(page.locator("datalist#nace-codes")).to_have_count(1)

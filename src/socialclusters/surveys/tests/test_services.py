@@ -12,7 +12,7 @@ from django.utils import timezone
 from openpyxl import Workbook
 
 from socialclusters.errors import Conflict, PermissionDenied, ValidationError
-from socialclusters.registry.models import Cluster, SourceRecord
+from socialclusters.registry.models import NUTS_VERSION, Cluster, Region, SourceRecord
 from socialclusters.registry.tests.factories import ClusterFactory
 from socialclusters.surveys import services
 from socialclusters.surveys.models import (
@@ -165,6 +165,19 @@ def test_bad_answers_are_refused_with_the_question_named(world, survey, code, ra
         services.clean_answers(version=version, raw={**MINIMAL, code: raw}, submit=False)
     assert list(error.value.errors) == [code]
     assert message in error.value.errors[code]
+
+
+def test_a_region_code_of_another_nuts_version_is_refused(world, survey):
+    # Codes change between NUTS versions: a code that exists only in NUTS 2016 names no region we map.
+    version = services.latest_published(survey.questionnaire)
+    paris = Region.objects.get(code="FR101", version=NUTS_VERSION)
+    Region.objects.create(code="FRZ99", version="2016", level=3, country_id=paris.country_id,
+                          name_latn="Old region", name_native="Old region")
+    with pytest.raises(services.AnswerErrors) as error:
+        services.clean_answers(version=version, raw={**MINIMAL, "main-region": "frz99"}, submit=False)
+    assert "not a NUTS 2021 region code" in error.value.errors["main-region"]
+    cleaned = services.clean_answers(version=version, raw={**MINIMAL, "main-region": "fr101"}, submit=False)
+    assert cleaned["main-region"] == "FR101"
 
 
 def test_closed_surveys_take_no_answers_and_reminders_skip_those_who_answered(world, survey,
