@@ -29,13 +29,17 @@ How a candidate is scored for a query (every part lies in [0, 1] and is multipli
 Texts are compared as multilingual-friendly TF-IDF vectors of character n-grams (3 to 5 characters within
 words, accents stripped, so "coopérative", "cooperativa" and "Kooperative" share most of their n-grams),
 reduced to a dense latent space by truncated SVD (latent semantic analysis) so that a query costs a few
-dot products per candidate looked at.
+dot products per distinct text of the index. That is the one part of a query that grows with the number
+of distinct texts (about 15,000 in the benchmark's million organisations, whose texts follow templates);
+an index whose every organisation writes its own words would need a nearest-neighbour structure there.
 
 Queries do not look at every candidate. Candidates are grouped in blocks that share every structured
-feature but the NUTS 3 region and the division (NACE section, NUTS 2 region, family, cross-border wish,
-urban-rural type); each block's best possible score is computed for the query at once, and blocks are
-scored candidate by candidate in decreasing order of that bound until the k-th best score found beats
-the bound of every block left. The answer is exactly the top k of scoring every candidate.
+feature (NACE section and division, NUTS 3 and NUTS 2 region, country, urban-rural type, family, cross-border
+wish), so a block's structured score is known at once for a query; their text part is looked up from the
+query's similarity to each distinct text of the index (far fewer than candidates). The blocks with the
+best structured scores are scored whole; any other candidate that could still enter the top k needs a text
+part above a threshold, so it is found through the inverted lists of the texts that reach it. The answer is
+exactly the top k of scoring every candidate (:meth:`MatchIndex.score_positions`).
 """
 
 from __future__ import annotations
@@ -308,8 +312,9 @@ class _TextSpace:
         else:  # too few texts for a latent space: the TF-IDF vectors themselves
             self.dims = n_features
 
-    def embed(self, texts: Sequence[str] | pd.Series, *, chunk: int = 50_000) -> tuple[np.ndarray, np.ndarray]:
-        """Codes (one per text) into unit vectors (one per distinct text)."""
+    def embed(self, texts: Sequence[str] | pd.Series, *,
+              chunk: int = 50_000) -> tuple[np.ndarray, np.ndarray, pd.Index]:
+        """Codes (one per text) into unit vectors (one per distinct text), and the distinct texts."""
         series = pd.Series(texts, dtype=object).fillna("").astype(str)
         codes, uniques = pd.factorize(series)
         vectors = np.zeros((len(uniques), self.dims), dtype=np.float32)
@@ -320,7 +325,7 @@ class _TextSpace:
                 vectors[start:start + chunk] = dense
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         np.divide(vectors, norms, out=vectors, where=norms > 0)
-        return codes.astype(np.int64), vectors
+        return codes.astype(np.int64), vectors, pd.Index(uniques)
 
     def embed_one(self, text: str) -> np.ndarray:
         vector = np.zeros(self.dims, dtype=np.float32)
@@ -355,6 +360,22 @@ CANDIDATE_COLUMNS = {
 }
 
 
+class _Best:
+    """The k best candidates seen so far, best first (ties: the earlier row first)."""
+
+    def __init__(self, k: int) -> None:
+        self.k = k
+        self.positions = np.zeros(0, dtype=np.int64)
+        self.scores = np.zeros(0)
+
+    def add(self, positions: np.ndarray, scores: np.ndarray) -> None:
+        """Merge scored candidates in (one seen twice keeps one place: its score is the same both times)."""
+        all_positions, unique_at = np.unique(np.concatenate([self.positions, positions]), return_index=True)
+        all_scores = np.concatenate([self.scores, scores])[unique_at]
+        keep = np.lexsort((all_positions, -all_scores))[:self.k]
+        self.positions, self.scores = all_positions[keep], all_scores[keep]
+
+
 class MatchIndex:
     """The matchmaking index: build once with :meth:`build`, then ask :meth:`top_k` as often as needed.
 
@@ -382,6 +403,8 @@ class MatchIndex:
     'same region (FR101)'
     >>> [m.id for m in index.top_k(index.query_for(2), k=3, filters=MatchFilters(other_countries=True))]
     [3, 4]
+    >>> index.top_k_batch([2, 3], k=2)[["query", "rank", "id"]].to_numpy().tolist()
+    [[2, 1, 1], [2, 2, 3], [3, 1, 2], [3, 2, 1]]
     """
 
     # -- building --
@@ -400,6 +423,8 @@ class MatchIndex:
         dims: int = 64,
         text_sample: int = 100_000,
         random_state: int = 0,
+        first_scan: int = 1_024,
+        places_scan: int = 20_000,
     ) -> None:
         """Build the index over every candidate (opted-out candidates are kept out of every answer).
 
@@ -419,6 +444,10 @@ class MatchIndex:
             At most this many distinct texts fit the TF-IDF vocabulary and the SVD; all are embedded.
         random_state : int, default 0
             Seed of the sample and of the randomised SVD.
+        first_scan, places_scan : int, default 1,024 and 20,000
+            How a query starts (they change its speed, never its answer): it weighs the blocks of the
+            places that may score best, about ``places_scan`` candidates, and scores whole the best blocks
+            among them, about ``first_scan`` candidates, before it prunes.
 
         Raises
         ------
@@ -439,6 +468,10 @@ class MatchIndex:
             raise ValueError(f"candidates: column 'id' holds {duplicate} more than once")
         if not isinstance(dims, int) or dims < 2:
             raise ValueError(f"dims: must be an integer >= 2, got {dims!r}")
+        for name, value in (("first_scan", first_scan), ("places_scan", places_scan)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name}: must be a whole number >= 1, got {value!r}")
+        self.first_scan, self.places_scan = first_scan, places_scan
         self.weights = weights or MatchWeights()
         if not isinstance(self.weights, MatchWeights):
             raise ValueError("weights: must be a MatchWeights")
@@ -501,40 +534,68 @@ class MatchIndex:
         seeks = column("seek_text", "").fillna("").astype(str)
         self.text_space = _TextSpace(pd.concat([offers, seeks]).tolist(), dims=dims, sample=text_sample,
                                      random_state=random_state)
-        self.offer_codes, self.offer_vectors = self.text_space.embed(offers)
-        self.seek_codes, self.seek_vectors = self.text_space.embed(seeks)
+        self.offer_codes, self.offer_vectors, self._offer_texts = self.text_space.embed(offers)
+        self.seek_codes, self.seek_vectors, self._seek_texts = self.text_space.embed(seeks)
         self._offer_text = offers.to_numpy(dtype=object)
         self._seek_text = seeks.to_numpy(dtype=object)
-        # Blocks: candidates sharing every structured feature but NUTS 3 and division.
+        # Blocks: candidates that share every structured feature, so that the structured part of the score
+        # is the same for a whole block (but for languages: the block keeps the union of its members').
         self.active = ~opted_out
-        n_regions = len(self.region_vocab) + 1
-        key = (((((self.section.astype(np.int64) + 1) * n_regions + (self.nuts2 + 1)) * len(FAMILIES)
-                 + self.family) * 2 + self.cross_border) * len(URBAN_RURAL_CODES) + self.urban_rural)
-        key = np.where(self.active, key, -1)
-        block_keys, block_of = np.unique(key, return_inverse=True)
-        block_of = block_of.reshape(-1).astype(np.int64)
-        if len(block_keys) and block_keys[0] == -1:  # opted-out candidates belong to no block
-            block_keys = block_keys[1:]
-            block_of = block_of - 1
-        order = np.argsort(block_of, kind="stable")
-        order = order[block_of[order] >= 0]
-        self.order = order.astype(np.int64)
-        counts = np.bincount(block_of[order], minlength=len(block_keys)).astype(np.int64)
+        active = np.flatnonzero(self.active)
+        # Place columns first: the blocks of one place (and cross-border wish) follow each other.
+        features = pd.DataFrame({"country": self.country[active], "nuts2": self.nuts2[active],
+                                 "nuts3": self.nuts3[active], "urban": self.urban_rural[active],
+                                 "cross": self.cross_border[active], "section": self.section[active],
+                                 "division": self.division[active], "family": self.family[active]})
+        block_of = features.groupby(list(features.columns), sort=True).ngroup().to_numpy(np.int64)
+        n_blocks = int(block_of.max()) + 1 if len(block_of) else 0
+        self.block_of = np.full(n, _NO, dtype=np.int64)
+        self.block_of[active] = block_of
+        self.order = active[np.argsort(block_of, kind="stable")].astype(np.int64)
+        counts = np.bincount(block_of, minlength=n_blocks).astype(np.int64)
         self.block_start = (np.cumsum(counts) - counts).astype(np.int64)
         self.block_len = counts
-        first = order[self.block_start] if len(order) else np.zeros(0, dtype=np.int64)
+        first = self.order[self.block_start] if len(self.order) else np.zeros(0, dtype=np.int64)
         self.block_section = self.section[first]
+        self.block_division = self.division[first]
+        self.block_nuts3 = self.nuts3[first]
         self.block_nuts2 = self.nuts2[first]
+        self.block_country = self.country[first]
         self.block_family = self.family[first]
         self.block_cross = self.cross_border[first]
         self.block_urban = self.urban_rural[first]
-        self.block_country = self.country[first]
-        self.block_languages = np.zeros(len(block_keys), dtype=np.int64)
-        np.bitwise_or.at(self.block_languages, block_of[order], self.languages[order])
+        self.block_languages = np.zeros(n_blocks, dtype=np.int64)
+        np.bitwise_or.at(self.block_languages, block_of, self.languages[active])
+        # A block's structured score is the sum of three looked-up values, computed by each query once for
+        # each distinct (place, cross-border wish), (sector, family) and set of languages, not per block.
+        self.block_place, first = self._groups(self.block_nuts3, self.block_nuts2, self.block_country,
+                                               self.block_urban, self.block_cross)
+        self.place_nuts3, self.place_nuts2 = self.block_nuts3[first], self.block_nuts2[first]
+        self.place_country, self.place_urban = self.block_country[first], self.block_urban[first]
+        self.place_cross = self.block_cross[first]
+        self.place_blocks = np.bincount(self.block_place, minlength=len(first)).astype(np.int64)
+        self.place_first_block = first.astype(np.int64)
+        self.place_size = np.bincount(self.block_place, weights=self.block_len, minlength=len(first))
+        self.block_kind, first = self._groups(self.block_section, self.block_division, self.block_family)
+        self.kind_section, self.kind_division = self.block_section[first], self.block_division[first]
+        self.kind_family = self.block_family[first]
+        self.block_language_set, first = self._groups(self.block_languages)
+        self.language_sets = self.block_languages[first]
         # Inverted lists: the active candidates of each distinct offer text and of each distinct seek text.
         self.offer_lists = self._inverted(self.offer_codes, len(self.offer_vectors))
         self.seek_lists = self._inverted(self.seek_codes, len(self.seek_vectors))
+        self._inverses: dict[str, dict[int, str]] = {}
         self.build_seconds = time.perf_counter() - started
+
+    @staticmethod
+    def _groups(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Group number of each row by the given columns, and the first row of each group."""
+        if not len(columns[0]):
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        frame = pd.DataFrame({str(i): c for i, c in enumerate(columns)})
+        group = frame.groupby(list(frame.columns), sort=False).ngroup().to_numpy(np.int64)
+        _, first = np.unique(group, return_index=True)
+        return group, first
 
     def _inverted(self, codes: np.ndarray, distinct: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(positions sorted by text code, start of each code, count of each code), active candidates only."""
@@ -565,20 +626,18 @@ class MatchIndex:
             i = int(self._position.get_loc(candidate_id))
         except KeyError:
             raise ValueError(f"candidate_id: {candidate_id!r} is not in the index") from None
-        inverse_regions = self._inverse(self.region_vocab)
-        inverse_countries = self._inverse(self.country_vocab)
-        inverse_divisions = self._inverse(self.division_vocab)
-        inverse_languages = self._inverse(self.language_vocab)
+        regions = self._inverse("region")
+        languages = self._inverse("language")
         fields: dict[str, Any] = {
             "offer_text": self._offer_text[i],
             "seek_text": self._seek_text[i],
             "section": NACE_SECTIONS[self.section[i]] if self.section[i] >= 0 else "",
-            "division": inverse_divisions.get(int(self.division[i]), ""),
-            "nuts3": inverse_regions.get(int(self.nuts3[i]), ""),
-            "nuts2": inverse_regions.get(int(self.nuts2[i]), ""),
-            "country": inverse_countries.get(int(self.country[i]), ""),
+            "division": self._inverse("division").get(int(self.division[i]), ""),
+            "nuts3": regions.get(int(self.nuts3[i]), ""),
+            "nuts2": regions.get(int(self.nuts2[i]), ""),
+            "country": self._inverse("country").get(int(self.country[i]), ""),
             "family": FAMILIES[self.family[i]],
-            "languages": tuple(inverse_languages[b] for b in range(63) if int(self.languages[i]) >> b & 1),
+            "languages": tuple(languages[b] for b in range(63) if int(self.languages[i]) >> b & 1),
             "cross_border": bool(self.cross_border[i]),
             "clusters": tuple(self.clusters_of[i]),
             "exclude": (candidate_id,),
@@ -586,11 +645,19 @@ class MatchIndex:
         fields.update(changes)
         return MatchQuery(**fields)
 
-    @staticmethod
-    def _inverse(vocabulary: dict[str, int]) -> dict[int, str]:
-        return {code: value for value, code in vocabulary.items()}
+    def _inverse(self, name: str) -> dict[int, str]:
+        """Code → value of one vocabulary (they do not change after the build, so each is inverted once)."""
+        if name not in self._inverses:
+            vocabulary: dict[str, int] = getattr(self, f"{name}_vocab")
+            self._inverses[name] = {code: value for value, code in vocabulary.items()}
+        return self._inverses[name]
 
-    def _prepare(self, query: MatchQuery) -> dict[str, Any]:
+    def _prepare(self, query: MatchQuery,
+                 similarities: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> dict[str, Any]:
+        """The query in the index's codes, with its text similarity to every distinct text of the index.
+
+        ``similarities`` (as one row of :meth:`_similarities`) when the caller computed them already.
+        """
         if not isinstance(query, MatchQuery):
             raise ValueError(f"query: must be a MatchQuery, got {type(query).__name__}")
         nuts2 = query.nuts2 or query.nuts3[:4]
@@ -600,8 +667,12 @@ class MatchIndex:
             code = self.language_vocab.get(str(lang).lower())
             if code is not None:
                 mask |= 1 << code
-        offer = self.text_space.embed_one(query.offer_text)
-        seek = self.text_space.embed_one(query.seek_text)
+        if similarities is None:
+            offer, seek = self._vector(query.offer_text), self._vector(query.seek_text)
+            answers_offer, alike, answers_seek = (row[0] for row in self._similarities(offer[np.newaxis],
+                                                                                         seek[np.newaxis]))
+        else:
+            answers_offer, alike, answers_seek = similarities
         clusters = [self.cluster_members[c] for c in query.clusters if c in self.cluster_members]
         pool = np.unique(np.concatenate(clusters)) if clusters else np.zeros(0, dtype=np.int64)
         excluded = [int(self._position.get_loc(e)) for e in query.exclude if e in self._position]
@@ -614,63 +685,91 @@ class MatchIndex:
             "family": FAMILIES.index(query.family),
             "languages": mask,
             "cross_border": query.cross_border,
-            "offer": offer, "seek": seek,
-            "has_offer": bool(offer.any()), "has_seek": bool(seek.any()),
+            "answers_offer": answers_offer, "answers_seek": answers_seek, "alike": alike,
             "pool": pool,
             "excluded": np.asarray(excluded, dtype=np.int64),
         }
 
-    def _structured(self, q: dict[str, Any], *, section: np.ndarray, nuts2: np.ndarray, country: np.ndarray,
-                    family: np.ndarray, cross: np.ndarray) -> dict[str, np.ndarray]:
-        """The parts of the score that blocks share (vectorised over blocks or candidates)."""
+    def _similarities(self, offers: np.ndarray, seeks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For queries' offer and seek vectors (one row each), their similarity to every distinct text:
+        the index's offers to their seeks (answers), the index's offers to their offers (alike) and the
+        index's seeks to their offers (answers), clipped to [0, 1], one row per query.
+
+        Computed once per distinct text (far fewer than candidates) and looked up per candidate, so that a
+        candidate's score is the same whichever way it is reached. einsum rather than BLAS: each value is
+        summed in the same order however many queries are asked together (so a batch gives the same
+        answers as single queries), and no threads contend for a busy machine.
+        """
+        both = np.ascontiguousarray(np.einsum("ij,kj->ik", self.offer_vectors, np.concatenate([seeks, offers])).T)
+        answers_offer, alike = both[:len(seeks)], both[len(seeks):]
+        answers_seek = np.ascontiguousarray(np.einsum("ij,kj->ik", self.seek_vectors, offers).T)
+        for values in (answers_offer, alike, answers_seek):
+            np.clip(values, 0.0, 1.0, out=values)
+        return answers_offer, alike, answers_seek
+
+    def _vector(self, text: str) -> np.ndarray:
+        """The unit vector of a text: the index's own when it holds the text already (no vectoriser call)."""
+        for texts, vectors in ((self._offer_texts, self.offer_vectors), (self._seek_texts, self.seek_vectors)):
+            try:
+                return vectors[texts.get_loc(text)]  # type: ignore[no-any-return]
+            except KeyError:
+                continue
+        return self.text_space.embed_one(text)
+
+    def _sector_part(self, q: dict[str, Any], section: np.ndarray, division: np.ndarray) -> np.ndarray:
+        """The sectors part of the score, vectorised over candidates or distinct sectors."""
         if q["section"] >= 0:
             row = np.append(self.affinity[q["section"]], 0.0)  # index -1 (unknown section) scores 0
             sectors = SECTION_SHARE * row[section]
         else:
             sectors = np.zeros(len(section))
+        return sectors + DIVISION_SHARE * ((division == q["division"]) & (q["division"] >= 0))
+
+    def _place_part(self, q: dict[str, Any], nuts3: np.ndarray, nuts2: np.ndarray,
+                    country: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The region part of the score, and where the cross-border part may count (another country)."""
         same_country = (country == q["country"]) & (country >= 0)
-        region = np.where((nuts2 == q["nuts2"]) & (nuts2 >= 0), REGION_SCORES["nuts2"],
-                          np.where(same_country, REGION_SCORES["country"], 0.0))
+        region = np.where((nuts3 == q["nuts3"]) & (q["nuts3"] >= 0), REGION_SCORES["nuts3"],
+                          np.where((nuts2 == q["nuts2"]) & (nuts2 >= 0), REGION_SCORES["nuts2"],
+                                   np.where(same_country, REGION_SCORES["country"], 0.0)))
         other_country = (country != q["country"]) & (country >= 0) & (q["country"] >= 0)
-        cross_border = np.where(other_country, 0.5 * (cross.astype(float) + float(q["cross_border"])), 0.0)
+        return region, other_country
+
+    def _pairing(self, q: dict[str, Any], family: np.ndarray) -> np.ndarray:
         if q["family"] == 0:
-            pairing = (family == 1).astype(float)
-        elif q["family"] == 1:
-            pairing = (family == 0).astype(float)
-        else:
-            pairing = np.zeros(len(family))
-        return {"sectors": sectors, "region": region, "cross_border": cross_border, "pairing": pairing}
+            return (family == 1).astype(float)
+        if q["family"] == 1:
+            return (family == 0).astype(float)
+        return np.zeros(len(family))
 
-    def _block_bounds(self, q: dict[str, Any], filters: MatchFilters, text: float) -> np.ndarray:
+    def _bound_tables(self, q: dict[str, Any], filters: MatchFilters) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """What the query gives each distinct (sector, family), (place, cross-border wish) and set of
+        languages; -inf where the filters rule them out. A block's structured score is the sum of its three
+        (see :meth:`_bounds`)."""
         w = self.weights.normalised()
-        parts = self._structured(q, section=self.block_section, nuts2=self.block_nuts2,
-                                 country=self.block_country, family=self.block_family, cross=self.block_cross)
-        # Bounds: a candidate of the block may be in the query's NUTS 3 region and division.
-        same_nuts2 = (self.block_nuts2 == q["nuts2"]) & (q["nuts2"] >= 0)
-        region = np.where(same_nuts2, REGION_SCORES["nuts3"], parts["region"])
-        division_bonus = DIVISION_SHARE * ((self.block_section == q["section"]) & (q["section"] >= 0)
-                                           & (q["division"] >= 0))
-        language = w["language"] * ((self.block_languages & q["languages"]) != 0)
-        bound = (w["sectors"] * (parts["sectors"] + division_bonus) + w["region"] * region
-                 + w["cross_border"] * parts["cross_border"] + w["pairing"] * parts["pairing"] + text + language)
-        bound = bound + 1e-6  # float32 text scores must never beat their bound by rounding
-        bound[self._block_excluded(q, filters)] = -np.inf
-        bound[self.block_len == 0] = -np.inf
-        return bound
-
-    def _block_excluded(self, q: dict[str, Any], filters: MatchFilters) -> np.ndarray:
-        excluded = np.zeros(len(self.block_len), dtype=bool)
-        if filters.family == "social_economy":
-            excluded |= self.block_family != 0
-        elif filters.family == "traditional":
-            excluded |= self.block_family != 1
+        region, other_country = self._place_part(q, self.place_nuts3, self.place_nuts2, self.place_country)
+        place = (w["region"] * region
+                 + np.where(other_country, w["cross_border"] * 0.5 * (self.place_cross + float(q["cross_border"])),
+                            0.0))
+        kind = (w["sectors"] * self._sector_part(q, self.kind_section, self.kind_division)
+                + w["pairing"] * self._pairing(q, self.kind_family))
+        languages = w["language"] * ((self.language_sets & q["languages"]) != 0)
+        if filters.family != "any":
+            kind[self.kind_family != FAMILIES.index(filters.family)] = -np.inf
         if filters.other_countries:
-            excluded |= (self.block_country == q["country"]) | (self.block_country < 0)
-        if filters.area == "rural":
-            excluded |= self.block_urban != 3
-        elif filters.area == "urban":
-            excluded |= self.block_urban != 1
-        return excluded
+            place[(self.place_country == q["country"]) | (self.place_country < 0)] = -np.inf
+        if filters.area != "any":
+            place[self.place_urban != (3 if filters.area == "rural" else 1)] = -np.inf
+        return kind, place, languages
+
+    def _bounds(self, tables: tuple[np.ndarray, np.ndarray, np.ndarray], blocks: np.ndarray) -> np.ndarray:
+        """The structured score of each of ``blocks`` (its best: any member may share the query's language),
+        -inf where the filters rule it out. Cluster bonuses are left out: their candidates are scored first."""
+        kind, place, languages = tables
+        bound = kind[self.block_kind[blocks]] + place[self.block_place[blocks]]
+        bound += languages[self.block_language_set[blocks]]
+        bound += 1e-9  # summed in another order than a candidate's score: never below it by rounding
+        return bound
 
     def _candidate_allowed(self, q: dict[str, Any], positions: np.ndarray, filters: MatchFilters) -> np.ndarray:
         allowed = self.active[positions].copy()
@@ -684,35 +783,27 @@ class MatchIndex:
             allowed &= self.urban_rural[positions] == 3
         elif filters.area == "urban":
             allowed &= self.urban_rural[positions] == 1
-        if len(q["excluded"]):
-            allowed &= ~np.isin(positions, q["excluded"])
+        for excluded in q["excluded"]:
+            allowed &= positions != excluded
         return allowed
 
     def _parts(self, q: dict[str, Any], positions: np.ndarray) -> dict[str, np.ndarray]:
         """Every part of the score, unweighted, for the candidates at ``positions``."""
-        parts = self._structured(q, section=self.section[positions], nuts2=self.nuts2[positions],
-                                 country=self.country[positions], family=self.family[positions],
-                                 cross=self.cross_border[positions])
-        same_nuts3 = (self.nuts3[positions] == q["nuts3"]) & (q["nuts3"] >= 0)
-        parts["region"] = np.where(same_nuts3, REGION_SCORES["nuts3"], parts["region"])
-        same_division = (self.division[positions] == q["division"]) & (q["division"] >= 0)
-        parts["sectors"] = parts["sectors"] + DIVISION_SHARE * same_division
-        offer = self.offer_vectors[self.offer_codes[positions]]
-        seek = self.seek_vectors[self.seek_codes[positions]]
-        # einsum rather than a BLAS product: a candidate's score must not depend on how many others are
-        # scored with it (BLAS kernels round differently by batch size), or ties would flip.
-        answers = np.zeros(len(positions), dtype=np.float32)
-        if q["has_seek"]:
-            answers = np.maximum(answers, np.einsum("ij,j->i", offer, q["seek"]))
-        if q["has_offer"]:
-            answers = np.maximum(answers, np.einsum("ij,j->i", seek, q["offer"]))
-            parts["similar_activity"] = np.clip(np.einsum("ij,j->i", offer, q["offer"]), 0.0, 1.0).astype(float)
-        else:
-            parts["similar_activity"] = np.zeros(len(positions))
-        parts["offer_answers_request"] = np.clip(answers, 0.0, 1.0).astype(float)
-        parts["shared_cluster"] = np.isin(positions, q["pool"]).astype(float)
-        parts["language"] = ((self.languages[positions] & q["languages"]) != 0).astype(float)
-        return parts
+        offer, seek = self.offer_codes[positions], self.seek_codes[positions]
+        region, other_country = self._place_part(q, self.nuts3[positions], self.nuts2[positions],
+                                                 self.country[positions])
+        # Reasons of equal weight keep this order.
+        return {
+            "sectors": self._sector_part(q, self.section[positions], self.division[positions]),
+            "region": region,
+            "cross_border": np.where(other_country, 0.5 * (self.cross_border[positions] + float(q["cross_border"])),
+                                     0.0),
+            "pairing": self._pairing(q, self.family[positions]),
+            "similar_activity": q["alike"][offer].astype(float),
+            "offer_answers_request": np.maximum(q["answers_offer"][offer], q["answers_seek"][seek]).astype(float),
+            "shared_cluster": np.isin(positions, q["pool"]).astype(float),
+            "language": ((self.languages[positions] & q["languages"]) != 0).astype(float),
+        }
 
     def _score(self, parts: dict[str, np.ndarray]) -> np.ndarray:
         w = self.weights.normalised()
@@ -731,95 +822,166 @@ class MatchIndex:
         Opted-out candidates and the query's ``exclude`` ids are never returned; fewer than k come back
         when fewer candidates pass the filters.
         """
+        k, filters = self._check_k_filters(k, filters)
+        q = self._prepare(query)
+        positions, scores = self._search(q, k, filters)
+        return self._matches(q, positions, scores)
+
+    @staticmethod
+    def _check_k_filters(k: int, filters: MatchFilters | None) -> tuple[int, MatchFilters]:
         if not isinstance(k, int) or isinstance(k, bool) or k < 1:
             raise ValueError(f"k: must be a whole number >= 1, got {k!r}")
         filters = filters or MatchFilters()
         if not isinstance(filters, MatchFilters):
             raise ValueError("filters: must be a MatchFilters")
-        q = self._prepare(query)
-        best_pos = np.zeros(0, dtype=np.int64)
-        best_score = np.zeros(0)
+        return k, filters
+
+    def _search(self, q: dict[str, Any], k: int, filters: MatchFilters) -> tuple[np.ndarray, np.ndarray]:
+        """Positions and scores of the k best candidates, best first, scoring as few as exactness allows.
+
+        A candidate's score is its block's structured score ``S`` (see :meth:`_bounds`) plus its text part
+        ``T``. Only the blocks of the places with the best bounds (about ``places_scan`` candidates) have
+        their ``S`` computed; the blocks with the highest (about ``first_scan`` candidates) give a k-th best
+        score ``tau``. Any better candidate left lies in a block with ``S >= V`` or has ``T > tau - V``, for
+        any ``V``: the blocks above ``V`` are scored whole, and every other candidate is found through the
+        inverted lists of the texts whose similarity to the query reaches ``tau - V``; ``V`` is chosen where
+        both together hold the fewest candidates.
+        """
+        best = _Best(k)
 
         def consider(positions: np.ndarray) -> None:
-            nonlocal best_pos, best_score
             positions = positions[self._candidate_allowed(q, positions, filters)]
-            if not len(positions):
-                return
-            scores = self._score(self._parts(q, positions))
-            all_pos = np.concatenate([best_pos, positions])
-            all_score = np.concatenate([best_score, scores])
-            all_pos, unique_at = np.unique(all_pos, return_index=True)
-            all_score = all_score[unique_at]
-            keep = np.lexsort((all_pos, -all_score))[:k]
-            best_pos, best_score = all_pos[keep], all_score[keep]
+            if len(positions):
+                best.add(positions, self._score(self._parts(q, positions)))
 
         if filters.cluster is not None:
             consider(self.cluster_members.get(filters.cluster, np.zeros(0, dtype=np.int64)))
-        else:
-            consider(q["pool"])  # members of the query's clusters: their bonus is left out of the block bounds
-            text_pool, text_bound = self._text_pool(q)
-            consider(text_pool)  # the candidates with the best texts: the others' text part is <= text_bound
-            bounds = self._block_bounds(q, filters, text_bound)
-            chunk = 64
-            while True:
-                alive = int(np.isfinite(bounds).sum())
-                if alive == 0:
-                    break
-                take = min(chunk, alive)
-                blocks = np.argpartition(-bounds, take - 1)[:take] if take < len(bounds) else np.flatnonzero(
-                    np.isfinite(bounds))
-                blocks = blocks[np.isfinite(bounds[blocks])]
-                bounds[blocks] = -np.inf
-                lengths = self.block_len[blocks]
-                starts = np.repeat(self.block_start[blocks] - np.cumsum(lengths) + lengths, lengths)
-                positions = self.order[starts + np.arange(int(lengths.sum()))]
-                consider(positions)
-                rest = bounds.max() if len(bounds) else -np.inf
-                if len(best_score) >= k and best_score[-1] >= rest:
-                    break
-                chunk *= 4
-        return self._matches(q, best_pos, best_score)
+            return best.positions, best.scores
+        tables = self._bound_tables(q, filters)
+        live, bound, sigma_min = self._best_places(tables, self.places_scan)
+        # Blocks fall into bins of equal bound width; a block in bin j has a bound below low + (j + 1) * width.
+        # Counting candidates per bin prices every choice of V without sorting the blocks.
+        bins = 512
+        low = float(bound.min(initial=0.0))
+        width = (float(bound.max(initial=0.0)) - low) / bins or 1.0
+        bin_of = np.minimum(((bound - low) * (1.0 / width)).astype(np.int64), bins - 1)
+        at_or_above = np.cumsum(np.bincount(bin_of, weights=self.block_len[live], minlength=bins)[::-1])[::-1]
+        top = int(np.flatnonzero(at_or_above >= min(self.first_scan, at_or_above[0]))[-1])
+        scanned = live[bin_of >= top]
+        # With the members of the query's clusters: their bonus is left out of the block bounds.
+        consider(np.concatenate([q["pool"], self._block_positions(scanned)]))
+        if len(best.scores) < k or not len(live):  # too few pass the filters there: score every block
+            everything = np.arange(len(self.block_len))
+            consider(self._block_positions(everything[self._bounds(tables, everything) > -np.inf]))
+            return best.positions, best.scores
+        g, h, alike_most, text_most = self._text_bounds(q)
+        tau = float(best.scores[-1])
+        # Blocks below bin `floor` cannot reach tau even with the best text; V stays above sigma_min.
+        floor = max(0, math.ceil((tau - text_most - low) / width) - 2)
+        if sigma_min > -np.inf:
+            floor = max(floor, math.ceil((sigma_min - low) / width) + 1)
+        splits = np.arange(min(floor, top), top + 1)
+        values = np.maximum(low + splits * width, sigma_min + 1e-8)
+        thetas = tau - values - 1e-7  # float32 similarities, float64 sums: a margin against rounding
+        cost = at_or_above[splits] - at_or_above[top] + self._text_cost(g, h, alike_most, thetas, text_most)
+        cost[0] -= 0.5  # on a tie, the split that needs the least text search
+        choice = int(np.argmin(cost))
+        more = live[(bin_of >= splits[choice]) & (bin_of < top)]
+        chosen = self._block_positions(more)
+        theta = float(thetas[choice])
+        if theta <= text_most:
+            found = self._text_positions(g >= theta, h >= theta - alike_most)
+            done = np.zeros(len(self.block_len), dtype=bool)
+            done[scanned] = done[more] = True
+            blocks = self.block_of[found]
+            found = found[~done[blocks]]
+            found = found[self._bounds(tables, self.block_of[found]) > -np.inf]
+            chosen = np.concatenate([chosen, found])
+        consider(chosen)
+        return best.positions, best.scores
 
-    def _text_pool(self, q: dict[str, Any], budget: int = 32_768) -> tuple[np.ndarray, float]:
-        """Candidates whose texts score best, and a bound on the text part of every other candidate.
+    def _best_places(self, tables: tuple[np.ndarray, np.ndarray, np.ndarray],
+                     places_scan: int) -> tuple[np.ndarray, np.ndarray, float]:
+        """The blocks (and their bounds) of the places whose blocks may score highest, about ``places_scan``
+        candidates, leaving out blocks the filters rule out; every other block's bound is <= ``sigma_min``."""
+        kind, place, languages = tables
+        place_best = place + (float(kind.max(initial=-np.inf)) + float(languages.max(initial=0.0)))
+        place_order = np.argsort(-place_best, kind="stable")
+        taken = int(np.searchsorted(np.cumsum(self.place_size[place_order]), places_scan)) + 1
+        sigma_min = float(place_best[place_order[taken]]) if taken < len(place_order) else -np.inf
+        blocks = self._ranges(self.place_first_block, self.place_blocks, place_order[:taken])
+        bound = self._bounds(tables, blocks)
+        allowed = bound > -np.inf
+        return blocks[allowed], bound[allowed], sigma_min
 
-        A candidate's text part is at most ``g(offer) + h(seek)``, with ``g`` what its offer text can add
-        (answering the query's request, resembling its offer) and ``h`` what its seek text can add (being
-        answered by the query's offer). Distinct texts are taken best first until about ``budget``
-        candidates are gathered; every candidate left has ``g <= g_next`` and ``h <= h_next``.
-        """
+    @staticmethod
+    def _ranges(starts: np.ndarray, lengths: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+        """The integers of the ranges ``starts[chosen] + range(lengths[chosen])``, one range after another."""
+        counts = lengths[chosen]
+        return np.repeat(starts[chosen] - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+
+    def _block_positions(self, blocks: np.ndarray) -> np.ndarray:
+        return self.order[self._ranges(self.block_start, self.block_len, blocks)]
+
+    def _text_bounds(self, q: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, float, float]:
+        """What a candidate's texts can add to its score: ``T <= max(g[offer], h[seek] + alike_most)``,
+        and ``text_most``, the most any candidate's texts can add."""
         w = self.weights.normalised()
-        g = np.zeros(len(self.offer_vectors), dtype=np.float32)
-        h = np.zeros(len(self.seek_vectors), dtype=np.float32)
-        # einsum, not BLAS: its threads contend on a busy machine for such small products.
-        if q["has_seek"]:
-            g += w["offer_answers_request"] * np.clip(np.einsum("ij,j->i", self.offer_vectors, q["seek"]), 0.0, 1.0)
-        if q["has_offer"]:
-            g += w["similar_activity"] * np.clip(np.einsum("ij,j->i", self.offer_vectors, q["offer"]), 0.0, 1.0)
-            h += w["offer_answers_request"] * np.clip(np.einsum("ij,j->i", self.seek_vectors, q["offer"]), 0.0, 1.0)
-        pools, bound = [], 0.0
-        for scores, (positions, starts, counts) in ((g, self.offer_lists), (h, self.seek_lists)):
-            positive = np.flatnonzero(scores > 0)
-            if not len(positive):
-                continue
-            ranked = positive[np.argsort(-scores[positive], kind="stable")]
-            taken = int(np.searchsorted(np.cumsum(counts[ranked]), budget, side="right")) + 1
-            taken = min(taken, len(ranked))
-            chosen = ranked[:taken]
+        g = w["offer_answers_request"] * q["answers_offer"].astype(float) + w["similar_activity"] * q["alike"]
+        h = w["offer_answers_request"] * q["answers_seek"].astype(float)
+        alike_most = w["similar_activity"] * float(q["alike"].max(initial=0.0))
+        return g, h, alike_most, max(float(g.max(initial=0.0)), float(h.max(initial=0.0)) + alike_most)
+
+    def _text_cost(self, g: np.ndarray, h: np.ndarray, alike_most: float, thresholds: np.ndarray,
+                   text_most: float) -> np.ndarray:
+        """About how many candidates have texts reaching each threshold (a histogram, rounded up)."""
+        bins = 256
+        width = text_most / bins if text_most > 0 else 1.0
+        cost = np.zeros(len(thresholds))
+        for scores, shift, (_, _, counts) in ((g, 0.0, self.offer_lists), (h, alike_most, self.seek_lists)):
+            bin_of = np.minimum((np.maximum(scores + shift, 0.0) / width).astype(np.int64), bins - 1)
+            tail = np.append(np.cumsum(np.bincount(bin_of, weights=counts, minlength=bins)[::-1])[::-1], 0.0)
+            at = np.clip(np.floor(thresholds / width).astype(np.int64), 0, bins)
+            cost += tail[at]
+        return cost
+
+    def _text_positions(self, offers: np.ndarray, seeks: np.ndarray) -> np.ndarray:
+        """The active candidates with one of the chosen offer texts or one of the chosen seek texts."""
+        found = []
+        for chosen, (positions, starts, counts) in ((np.flatnonzero(offers), self.offer_lists),
+                                                   (np.flatnonzero(seeks), self.seek_lists)):
             lengths = counts[chosen]
             offsets = np.repeat(starts[chosen] - np.cumsum(lengths) + lengths, lengths)
-            pools.append(positions[offsets + np.arange(int(lengths.sum()))])
-            bound += float(scores[ranked[taken]]) if taken < len(ranked) else 0.0
-        pool = np.concatenate(pools) if pools else np.zeros(0, dtype=np.int64)
-        return pool, bound
+            found.append(positions[offsets + np.arange(int(lengths.sum()))])
+        return np.concatenate(found)
 
-    def top_k_batch(self, ids: Iterable[Hashable], k: int = 10, filters: MatchFilters | None = None) -> pd.DataFrame:
-        """Suggestions for many candidates at once: columns ``query``, ``rank`` (from 1), ``id``, ``score``."""
+    def top_k_batch(self, ids: Iterable[Hashable], k: int = 10, filters: MatchFilters | None = None,
+                    chunk: int = 256) -> pd.DataFrame:
+        """Suggestions for many candidates at once: columns ``query``, ``rank`` (from 1), ``id``, ``score``.
+
+        The same answers as :meth:`top_k` for each candidate's :meth:`query_for`, without the reasons. The
+        text similarities of ``chunk`` queries at a time come from one product with the index's texts.
+        """
+        k, filters = self._check_k_filters(k, filters)
+        ids = list(ids)
         rows: list[tuple[Hashable, int, Hashable, float]] = []
-        for candidate_id in ids:
-            for rank, match in enumerate(self.top_k(self.query_for(candidate_id), k=k, filters=filters), 1):
-                rows.append((candidate_id, rank, match.id, match.score))
+        for start in range(0, len(ids), chunk):
+            queries = [self.query_for(candidate_id) for candidate_id in ids[start:start + chunk]]
+            offers = np.stack([self._vector(query.offer_text) for query in queries])
+            seeks = np.stack([self._vector(query.seek_text) for query in queries])
+            answers_offer, alike, answers_seek = self._similarities(offers, seeks)
+            for j, query in enumerate(queries):
+                q = self._prepare(query, (answers_offer[j], alike[j], answers_seek[j]))
+                positions, scores = self._search(q, k, filters)
+                candidate_id = ids[start + j]
+                rows.extend((candidate_id, rank, self._id(int(position)), float(score))
+                            for rank, (position, score) in enumerate(zip(positions, scores, strict=True), 1))
         return pd.DataFrame(rows, columns=["query", "rank", "id", "score"])
+
+    def _id(self, position: int) -> Hashable:
+        value = self.ids[position]
+        return value.item() if hasattr(value, "item") else value
+
 
     # -- reasons --
 
@@ -828,8 +990,8 @@ class MatchIndex:
             return []
         parts = self._parts(q, positions)
         w = self.weights.normalised()
-        inverse_regions = self._inverse(self.region_vocab)
-        inverse_languages = self._inverse(self.language_vocab)
+        inverse_regions = self._inverse("region")
+        inverse_languages = self._inverse("language")
         out = []
         for row, (position, score) in enumerate(zip(positions, scores, strict=True)):
             values = {name: float(values[row]) for name, values in parts.items()}
@@ -840,8 +1002,7 @@ class MatchIndex:
                 reasons.append(self._reason(name, value, w[name] * value, int(position), q,
                                             inverse_regions, inverse_languages))
             reasons.sort(key=lambda r: -r.contribution)
-            out.append(Match(id=self.ids[position].item() if hasattr(self.ids[position], "item")
-                             else self.ids[position], score=float(score), parts=values, reasons=tuple(reasons)))
+            out.append(Match(id=self._id(int(position)), score=float(score), parts=values, reasons=tuple(reasons)))
         return out
 
     def _reason(  # noqa: PLR0911, PLR0917 - one reason per part of the score

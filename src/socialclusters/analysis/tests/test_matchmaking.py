@@ -54,6 +54,33 @@ def test_top_k_equals_scoring_every_candidate(index, population, seed):  # type:
         assert np.allclose([g[1] for g in got], [w[1] for w in want])
 
 
+@pytest.mark.parametrize("weights", [
+    # Text weighing most: far candidates with the best texts must be found through the texts' lists.
+    MatchWeights(offer_answers_request=1.0, region=0.3),
+    MatchWeights(similar_activity=0.6, offer_answers_request=0.3, region=0.2, sectors=0.1),
+    # Structure only: every text part is 0, the blocks alone decide.
+    MatchWeights(offer_answers_request=0, similar_activity=0),
+])
+@pytest.mark.parametrize(("first_scan", "places_scan"), [(1_024, 20_000), (16, 300)])
+def test_top_k_stays_exact_whatever_the_weights(population, weights, first_scan, places_scan):  # type: ignore[no-untyped-def]
+    people, _ = population
+    # Small scans leave most places unweighed: their candidates must come through the texts' lists.
+    index = MatchIndex.build(people, weights=weights, dims=32, first_scan=first_scan, places_scan=places_scan)
+    rng = np.random.default_rng(11)
+    for candidate in rng.choice(people["id"], size=12, replace=False):
+        query = index.query_for(int(candidate))
+        for filters, allowed in (
+            (None, np.ones(len(people), dtype=bool)),
+            (MatchFilters(family="traditional"), (people["family"] == "traditional").to_numpy()),
+            (MatchFilters(other_countries=True, area="urban"),
+             ((people["country"] != query.country) & (people["urban_rural"] == 1)).to_numpy()),
+        ):
+            got = [(m.id, m.score) for m in index.top_k(query, k=10, filters=filters)]
+            want = brute_force(index, people, query, 10, allowed)
+            assert [g[0] for g in got] == [w[0] for w in want]
+            assert np.allclose([g[1] for g in got], [w[1] for w in want])
+
+
 @pytest.mark.parametrize(("filters", "rule"), [
     (MatchFilters(family="social_economy"), lambda p, q: p["family"] == "social_economy"),
     (MatchFilters(family="traditional"), lambda p, q: p["family"] == "traditional"),
@@ -156,6 +183,8 @@ def test_affinity_learns_complementary_sections():
     (lambda: MatchIndex.build(pd.DataFrame({"id": [1], "family": ["coop"]})), "column 'family'"),
     (lambda: MatchIndex.build(pd.DataFrame({"id": [1], "colour": ["red"]})), "unknown column"),
     (lambda: MatchIndex.build(pd.DataFrame({"id": [1]}), dims=1), "dims"),
+    (lambda: MatchIndex.build(pd.DataFrame({"id": [1]}), first_scan=0), "first_scan"),
+    (lambda: MatchIndex.build(pd.DataFrame({"id": [1]}), places_scan=2.5), "places_scan"),
     (lambda: MatchIndex.build(pd.DataFrame({"id": [1]}), sector_affinity=pd.DataFrame([[1]])), "sector_affinity"),
     (lambda: MatchWeights(region=-1), "'region' must be"),
     (lambda: MatchWeights(**dict.fromkeys(MatchWeights().as_dict(), 0)), "at least one weight"),
@@ -183,3 +212,21 @@ def test_batch_suggestions(index, population):  # type: ignore[no-untyped-def]
     assert batch.groupby("query")["rank"].apply(list).map(lambda r: r == [1, 2, 3, 4, 5]).all()
     first = index.top_k(index.query_for(int(people["id"].iloc[0])), k=5)
     assert batch[batch["query"] == people["id"].iloc[0]]["id"].tolist() == [m.id for m in first]
+
+
+@pytest.mark.parametrize("filters", [None, MatchFilters(area="rural", other_countries=True)])
+def test_a_batch_answers_as_single_queries_do(index, population, filters):  # type: ignore[no-untyped-def]
+    people, _ = population
+    ids = people["id"].sample(70, random_state=5).tolist()
+    batch = index.top_k_batch(ids, k=10, filters=filters, chunk=32)  # chunks of several sizes
+    for candidate in ids:
+        single = index.top_k(index.query_for(candidate), k=10, filters=filters)
+        rows = batch[batch["query"] == candidate]
+        assert rows["id"].tolist() == [m.id for m in single]
+        assert rows["score"].tolist() == [m.score for m in single]  # the very same numbers
+        assert rows["rank"].tolist() == list(range(1, len(single) + 1))
+
+
+def test_a_batch_names_an_unknown_candidate(index):  # type: ignore[no-untyped-def]
+    with pytest.raises(ValueError, match="candidate_id"):
+        index.top_k_batch([1, 10**9])
