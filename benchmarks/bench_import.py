@@ -18,11 +18,13 @@
 
 Wall time is end to end: reading the file, normalising, placing every organisation in a NUTS 3 region,
 writing organisations and source records, and committing. Our import normalises large files in forked
-worker processes: their CPU time and the peak resident memory of the largest one (``RUSAGE_CHILDREN``) are
-reported beside the importing process's, and the memory target is checked on the sum of both peaks (an
-upper bound: the worker shares its parent's pages until it writes to them). The load average at the end
-of each side is recorded too: on a shared machine the wall time depends on it. Our side does more work per row than
-django-import-export (normalisation, placement, search text, provenance), so the ratio is conservative.
+worker processes (which, on a first import into SQLite, also pack each chunk into an in-memory SQLite
+database that the importing process copies with ``INSERT … SELECT``): their CPU time and the peak resident
+memory of the largest one (``RUSAGE_CHILDREN``) are reported beside the importing process's, and the
+memory target is checked on the sum of both peaks (an upper bound: the worker shares its parent's pages
+until it writes to them). The load average at the end of each side is recorded too: on a shared machine
+the wall time depends on it. Our side does more work per row than django-import-export (normalisation,
+placement, search text, provenance), so the ratio is conservative.
 """
 
 from __future__ import annotations

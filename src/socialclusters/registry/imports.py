@@ -137,9 +137,13 @@ unique (source, external id) index, one query per 10,000 ids.
 
 Large files (``PARALLEL_MIN_BYTES``, 8 MiB, on platforms that can fork) are normalised by forked worker
 processes, one per spare CPU, while this process reads the file, checks identifiers (the check needs every
-earlier chunk, so it stays here, in order) and writes; the workers never touch the database. Smaller files
-are normalised in a worker thread while the previous chunk is written. Either way the chunks are written in
-file order and the report is the same.
+earlier chunk, so it stays here, in order) and writes; the workers never touch the database. A chunk
+travels to a worker as its kept columns, one string each. On a first import into SQLite (every row new)
+the workers also bind the rows into an in-memory SQLite database of their own and send it back serialised;
+this process attaches it (``import_chunk``) and copies the rows with two ``INSERT … SELECT`` inside the
+import's transaction, so a failed import still writes nothing. Smaller files are normalised in a worker
+thread while the previous chunk is written. Either way the chunks are written in file order and the
+report and the stored values are the same.
 
 On SQLite, a load expected (from the first chunk) to bring at least ``SQLITE_DEFERRED_INDEX_MIN_ROWS``
 rows, and no fewer than the organisation table already holds, drops the secondary indexes of the
@@ -163,14 +167,17 @@ from __future__ import annotations
 
 import codecs
 import csv
+import dataclasses
 import functools
 import hashlib
 import io
+import itertools
 import json
 import multiprocessing
 import operator
 import os
 import re
+import sqlite3
 import threading
 import time
 import tomllib
@@ -179,7 +186,7 @@ from array import array
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -187,7 +194,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -581,8 +588,8 @@ def load_mapping(name_or_path: str | Path) -> ImportMapping:
 class RawChunk:
     """Rows of a file as text, with each row's line number; :attr:`frame` has one column per header name.
 
-    The frame is built on first use, from the records as read: a chunk handed to a worker process travels as
-    records and is turned into a frame there.
+    The frame is built on first use, from the records as read. A chunk handed to a worker process travels
+    as its kept columns (see :meth:`__getstate__`) and is turned into a frame there.
     """
 
     records: list[list[str]]
@@ -592,11 +599,17 @@ class RawChunk:
     rejected: list[RejectedRow]
     realigned: int = 0
     _built: pd.DataFrame | None = field(default=None, repr=False)
+    # The kept columns' values as they arrived from another process (in place of records).
+    _received: dict[str, list[str]] | None = field(default=None, repr=False)
 
     @property
     def frame(self) -> pd.DataFrame:
         if self._built is None:
-            self._built = _frame(self.records, self.columns, self.wanted)
+            if self._received is not None:
+                self._built = _frame_of_columns(self._received, len(self.lines))
+                self._received = None
+            else:
+                self._built = _frame(self.records, self.columns, self.wanted)
             self.records = []
         return self._built
 
@@ -604,12 +617,54 @@ class RawChunk:
         """One column's values, stripped, without building the frame."""
         if self._built is not None:
             return self._built[name].tolist()
+        if self._received is not None:
+            return _stripped(self._received[name])
         position = self.columns.index(name)
         return _stripped([record[position] for record in self.records])
 
     @property
     def rows(self) -> int:
         return len(self.lines) + len(self.rejected)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What a worker process receives: the kept columns, each joined into one string where possible.
+
+        Pickling a chunk record by record costs several microseconds per row on each side; one string per
+        column is copied in one piece and split again in C. NUL separates the values: CSV files cannot hold
+        it (the reader refuses them); a column where some value holds it anyway travels as a list.
+        """
+        state = {name: value for name, value in self.__dict__.items() if name not in ("records", "_built")}
+        if self._built is None and self._received is None:
+            kept = [(position, name) for position, name in enumerate(self.columns)
+                    if name and (self.wanted is None or name in self.wanted)]
+            records = self.records
+            received: dict[str, Any] = {}
+            for position, name in kept:
+                values = [record[position] for record in records]
+                joined = "\x00".join(values)
+                received[name] = joined if joined.count("\x00") == len(values) - 1 else values
+            state["_received"] = received
+        elif self._built is not None:
+            state["_received"] = {name: self._built[name].tolist() for name in self._built.columns}
+        state["records"] = []
+        state["_built"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        received = state.get("_received") or {}
+        count = len(state["lines"])
+        state["_received"] = {
+            name: (values.split("\x00") if count else []) if isinstance(values, str) else values
+            for name, values in received.items()
+        }
+        self.__dict__.update(state)
+
+
+def _frame_of_columns(columns: dict[str, list[str]], count: int) -> pd.DataFrame:
+    """:func:`_frame` of values already split into columns."""
+    if not count:
+        return pd.DataFrame({name: pd.Series([], dtype=str) for name in columns})
+    return pd.DataFrame({name: pd.Series(_stripped(values), dtype=str) for name, values in columns.items()})
 
 
 class _StreamState:
@@ -1196,6 +1251,11 @@ class _Normalised:
     placement: Counter[str]
     unplaced_reasons: Counter[str]
     rows: int
+    # Set by a worker process on a first import into SQLite (see _pack): the accepted rows as a serialised
+    # SQLite database, in place of values, external_ids, lines and hashes.
+    packed: bytes | None = None
+    packed_rows: int = 0
+    packed_columns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -1374,7 +1434,13 @@ class _ChunkNormaliser:
         """Reject rows with an empty id, and every row after the first with the same id."""
         label = self.mapping.id_column or "+".join(self.mapping.id_key)
         seen = self.seen_ids
-        for position, identifier in enumerate(ids.tolist() if isinstance(ids, pd.Series) else ids):
+        values = ids.tolist() if isinstance(ids, pd.Series) else ids
+        distinct = set(values)
+        if len(distinct) == len(values) and "" not in distinct and not any(map(seen.__contains__, distinct)):
+            # The usual chunk, checked with set operations: every id present, new, and once only.
+            seen.update(zip(values, rejections.lines.tolist(), strict=True))
+            return
+        for position, identifier in enumerate(values):
             if not identifier:
                 rejections.reject(position, label, f"{label} is empty: every row needs an identifier")
             elif identifier in seen:
@@ -1887,6 +1953,23 @@ class _BulkWriter:
             # Django's backends take any iterable (its SQLite wrapper peeks at the first row with tee).
             cursor.executemany(sql, zip(*adapted, strict=True))  # type: ignore[arg-type]
 
+    def insert_select(self, source: str, *, copied: Sequence[str], computed: Mapping[str, tuple[str, Any]],
+                      constants: Mapping[str, Any]) -> None:
+        """``INSERT … SELECT`` from ``source``: its ``copied`` columns, ``computed`` ones (an SQL expression over
+        the source with one parameter) and ``constants`` (one value for every row), adapted as in :meth:`insert`."""
+        columns, expressions, parameters = list(copied), [self.quote(name) for name in copied], []
+        for name, (expression, parameter) in computed.items():
+            columns.append(name)
+            expressions.append(expression)
+            parameters.append(parameter)
+        for name, value in constants.items():
+            columns.append(name)
+            expressions.append("%s")
+            parameters.append(self.adapt(name, [value])[0])
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {self.quote(self.table)} ({', '.join(self.quote(n) for n in columns)})"
+                           f" SELECT {', '.join(expressions)} FROM {source}", parameters)
+
     def update(self, ids: list[int], columns: dict[str, list[Any]]) -> None:
         if not ids:
             return
@@ -1955,6 +2038,8 @@ class _OrganisationStore:
 
     def write(self, chunk: _Normalised) -> tuple[int, int, int]:
         """Insert new rows, update changed ones; return (imported, updated, unchanged)."""
+        if chunk.packed is not None:
+            return self._write_packed(chunk)
         existing = self._existing(chunk.external_ids)
         new, changed, moved = [], [], []
         for position, external_id in enumerate(chunk.external_ids):
@@ -1998,6 +2083,35 @@ class _OrganisationStore:
                  "row_hash": [chunk.hashes[p] for p in positions]},
             )
         return len(new), len(changed), len(chunk.external_ids) - len(new) - len(changed)
+
+    def _write_packed(self, chunk: _Normalised) -> tuple[int, int, int]:
+        """Insert a worker's packed chunk (a first import, so every row is new) with two ``INSERT … SELECT``:
+        the rows go from the chunk's database to the registry's in SQLite's C code, never through Python."""
+        count = chunk.packed_rows
+        if count == 0:
+            return 0, 0, 0
+        ids = self.organisations.reserve_ids(count)
+        _load_packed(chunk.packed)  # type: ignore[arg-type]
+        # Row n of the chunk gets the n-th reserved id.
+        organisation_id = ("n + %s", ids[0] - 1)
+        copied = chunk.packed_columns
+        constants = {name: default for name, default in self._defaults().items() if name not in copied}
+        constants.update(created_at=self.now, updated_at=self.now)
+        self.organisations.insert_select(f"{PACKED_SCHEMA}.organisation", copied=copied,
+                                         computed={"id": organisation_id}, constants=constants)
+        self.records.insert_select(
+            f"{PACKED_SCHEMA}.record", copied=("external_id", "line", "row_hash"),
+            computed={"organisation_id": organisation_id},
+            constants={"source_id": self.source.pk, "cluster_id": None, "url": "", "quote": "",
+                       "recorded_at": self.now, "recorded_by_id": self.user.pk if self.user else None},
+        )
+        self.touched.extend(ids)
+        return count, 0, 0
+
+    def _defaults(self) -> dict[str, Any]:
+        """Each concrete column but the primary key, with its field's default."""
+        return {field_.column: field_.get_default() for field_ in self.organisations.model._meta.concrete_fields
+                if not field_.primary_key}
 
     def _full_rows(self, rows: dict[str, list[Any]], count: int) -> dict[str, list[Any]]:
         """Every concrete column: the chunk's values, and each other field's default."""
@@ -2186,22 +2300,109 @@ def _normalising_processes(table: Table, mapping: ImportMapping) -> int:
     return max(1, (os.cpu_count() or 1) - 1)
 
 
-def _normalise_in_worker(chunk: RawChunk, ids: _IdCheck) -> _Normalised:
+def _normalised_chunks(table: Table, chunks: Iterator[RawChunk], normaliser: _OrganisationNormaliser,
+                       store: _OrganisationStore) -> Iterator[_Normalised]:
+    """The normalised chunks, in file order: from worker processes for large files, else from a thread."""
+    workers = _normalising_processes(table, normaliser.mapping)
+    if not workers:
+        return _prefetched(chunks, normaliser)
+    # A first import into SQLite has only new rows: the workers pack them (see _pack).
+    pack = next(_PACKED_RUNS) if connection.vendor == "sqlite" and not store.has_earlier_records else None
+    return _in_processes(chunks, normaliser, workers, pack=pack)
+
+
+def _normalise_in_worker(chunk: RawChunk, ids: _IdCheck, pack: int | None) -> _Normalised:
     if _worker_normaliser is None:
         raise RuntimeError("no import is running in this process")
-    return _worker_normaliser(chunk, ids)
+    normalised = _worker_normaliser(chunk, ids)
+    return normalised if pack is None else _pack(normalised, pack)
+
+
+# The attached in-memory database that receives packed chunks in the importing process.
+PACKED_SCHEMA = "import_chunk"
+# Adapts values for packing, in a worker process: its caches last as long as the worker.
+_packing_writer: _BulkWriter | None = None
+# Numbers the runs that pack chunks in this process; each run's chunks carry its number as schema version.
+_PACKED_RUNS = itertools.count(1)
+
+
+def _pack(normalised: _Normalised, schema_version: int) -> _Normalised:
+    """The chunk's accepted rows written into an in-memory SQLite database, serialised.
+
+    Binding tens of parameters per row is the largest part of writing; done here, in the worker, it leaves
+    the importing process an ``INSERT … SELECT`` in C (:meth:`_OrganisationStore._write_packed`), and the
+    chunk travels back as one block of bytes instead of hundreds of thousands of Python objects. Values are adapted as
+    :meth:`_BulkWriter.insert` adapts them and the columns have no declared type, so each value reaches the
+    registry's table exactly as a bound parameter would.
+
+    The importing connection caches the attached schema's layout while its schema version (cookie) stays
+    the same. Every chunk of a run has the same layout and carries the run's number as its version; the
+    next run's chunks (maybe other columns, on a connection that could not detach the schema because a
+    caller's transaction held it) carry another number, which makes SQLite read the layout again.
+    """
+    from socialclusters.registry.models import Organisation
+
+    global _packing_writer  # noqa: PLW0603 - one per worker process, for its adapters' caches
+    if _packing_writer is None:
+        _packing_writer = _BulkWriter(Organisation)
+    writer = _packing_writer
+    count = len(normalised.external_ids)
+    names = list(normalised.values)
+    numbers = range(1, count + 1)
+    database = sqlite3.connect(":memory:")
+    try:
+        database.execute("PRAGMA journal_mode = OFF")
+        # Both tables first, always in this order: every chunk of a run then has the same schema, with the same
+        # root pages, which the importing connection caches across chunks (same schema cookie).
+        database.execute(f"CREATE TABLE organisation (n INTEGER PRIMARY KEY, {', '.join(map(writer.quote, names))})")
+        database.execute("CREATE TABLE record (n INTEGER PRIMARY KEY, external_id, line, row_hash)")
+        database.execute(f"PRAGMA schema_version = {int(schema_version)}")
+        database.executemany(f"INSERT INTO organisation VALUES ({', '.join('?' * (len(names) + 1))})",
+                             zip(numbers, *(writer.adapt(name, normalised.values[name]) for name in names),
+                                 strict=True))
+        database.executemany("INSERT INTO record VALUES (?, ?, ?, ?)",
+                             zip(numbers, normalised.external_ids, normalised.lines, normalised.hashes, strict=True))
+        database.commit()
+        packed = database.serialize()
+    finally:
+        database.close()
+    return dataclasses.replace(normalised, values={}, external_ids=[], lines=[], hashes=[], packed=packed,
+                               packed_rows=count, packed_columns=tuple(names))
+
+
+def _load_packed(packed: bytes) -> None:
+    """Make a packed chunk readable as ``import_chunk`` on this SQLite connection (attached on first use)."""
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA database_list")
+        if all(row[1] != PACKED_SCHEMA for row in cursor.fetchall()):
+            # ATTACH works inside a transaction; the attached database only holds the chunk being copied.
+            cursor.execute(f"ATTACH DATABASE ':memory:' AS {PACKED_SCHEMA}")
+    connection.connection.deserialize(packed, name=PACKED_SCHEMA)
+
+
+def _detach_packed() -> None:
+    """Detach the packed chunks' database once the import's transaction is over."""
+    if connection.vendor != "sqlite" or connection.connection is None:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA database_list")
+        if any(row[1] == PACKED_SCHEMA for row in cursor.fetchall()):
+            # Inside a caller's transaction, which still holds it, DETACH fails: _load_packed reuses it then.
+            with suppress(OperationalError):
+                cursor.execute(f"DETACH DATABASE {PACKED_SCHEMA}")
 
 
 def _in_processes(
-    chunks: Iterator[RawChunk], normaliser: _OrganisationNormaliser, workers: int
+    chunks: Iterator[RawChunk], normaliser: _OrganisationNormaliser, workers: int, *, pack: int | None = None
 ) -> Iterator[_Normalised]:
     """The normalised chunks, in order, computed by ``workers`` forked processes while the caller writes.
 
     This process reads the file and checks identifiers (the check needs every earlier chunk); the workers do
-    the rest of the normalisation, placement included, with one more chunk queued than there are workers.
-    On any error the pool is shut down and the pending chunks dropped; the caller's transaction decides the
-    rest. The parent's database connection is inherited by the workers but never used by them, and forked
-    workers end without running finalisers, so it is never closed from there.
+    the rest of the normalisation, placement included, with one more chunk queued than there are workers;
+    with ``pack`` (the run's number, see :func:`_pack`) they also write each chunk into a database. On any
+    error the pool is shut down and the pending chunks dropped; the caller's transaction decides the rest.
+    The parent's database connection is inherited by the workers but never used by them, and forked workers
+    end without running finalisers, so it is never closed from there.
     """
     global _worker_normaliser  # noqa: PLW0603 - handed to the forked workers through their copy of this module
     _worker_normaliser = normaliser
@@ -2209,7 +2410,7 @@ def _in_processes(
     pending: deque[Future[_Normalised]] = deque()
     try:
         for chunk in chunks:
-            pending.append(pool.submit(_normalise_in_worker, chunk, normaliser.check_ids(chunk)))
+            pending.append(pool.submit(_normalise_in_worker, chunk, normaliser.check_ids(chunk), pack))
             if len(pending) > workers:
                 yield pending.popleft().result()
         while pending:
@@ -2402,9 +2603,8 @@ def import_organisations(
         run.source = source
         store = _OrganisationStore(source=source, user=user)
         indexes = _DeferredIndexes([store.organisations.model, store.records.model])
-        workers = _normalising_processes(table, loaded)
         chunks = _measured(table, table.chunks(chunk_rows), first_chunk)
-        normalised = _in_processes(chunks, normaliser, workers) if workers else _prefetched(chunks, normaliser)
+        normalised = _normalised_chunks(table, chunks, normaliser, store)
         with _sqlite_page_cache():
             _write_chunks(store, normalised, indexes)
             indexes.restore()
@@ -2426,7 +2626,11 @@ def import_organisations(
                 estimate = round(report.rows * table.size / done) if done else None
                 progress(report.rows, estimate)
 
-    return _run(mapping=loaded, path=file_path, report=report, dry_run=dry_run, strict=strict, user=user, body=body)
+    try:
+        return _run(mapping=loaded, path=file_path, report=report, dry_run=dry_run, strict=strict, user=user,
+                    body=body)
+    finally:
+        _detach_packed()
 
 
 def _produced_values(spec: FieldSpec | None) -> set[str]:

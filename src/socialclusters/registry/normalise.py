@@ -610,6 +610,54 @@ def restore_postcodes(
     """
     import numpy as np
     import pandas as pd
+    texts = postcodes.tolist()
+    count = len(texts)
+    # The common case, found for the whole column in C: an ASCII number of the country's fixed length (or of
+    # any length up to the longest postcode in a country without one) that is not a placeholder stays as it
+    # is, with nothing to report. Every other row goes through the full rules below.
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=count)
+    numeric = np.fromiter(map(str.isdigit, texts), dtype=bool, count=count)
+    numeric &= np.fromiter(map(str.isascii, texts), dtype=bool, count=count)
+    country_codes, distinct_countries = pd.factorize(countries, use_na_sentinel=False)
+    required = np.array([POSTCODE_FORMATS[country][0] if country in POSTCODE_FORMATS else 0
+                         for country in distinct_countries.tolist()], dtype=np.int64)[country_codes] \
+        if count else np.zeros(0, dtype=np.int64)
+    settled = numeric & (lengths >= 1) & (lengths <= _POSTCODE_MAX_LENGTH) & ((required == 0) | (lengths == required))
+    settled &= ~postcodes.isin(_NUMERIC_PLACEHOLDERS).to_numpy(dtype=bool)
+    if settled.all():
+        return PostcodeResult(
+            values=postcodes.copy(),
+            repairs={name: pd.Series(False, index=postcodes.index) for name in _POSTCODE_REPAIRS},
+            flags={name: pd.Series(False, index=postcodes.index) for name in _POSTCODE_FLAGS},
+        )
+    rest = ~settled
+    found = _restore_postcode_rows(postcodes[rest], countries[rest],
+                                   None if alternative is None else alternative[rest])
+    values = postcodes.copy()
+    values.iloc[np.flatnonzero(rest)] = found.values.to_numpy()
+
+    def spread(mask: pd.Series) -> pd.Series:
+        full = np.zeros(count, dtype=bool)
+        full[rest] = mask.to_numpy(dtype=bool)
+        return pd.Series(full, index=postcodes.index)
+
+    return PostcodeResult(values=values, repairs={name: spread(mask) for name, mask in found.repairs.items()},
+                          flags={name: spread(mask) for name, mask in found.flags.items()})
+
+
+# The longest value _POSTCODE_SHAPE accepts, and the placeholders made of digits only.
+_POSTCODE_MAX_LENGTH = 12
+_NUMERIC_PLACEHOLDERS = sorted(value for value in _POSTCODE_PLACEHOLDERS if value.isdigit())
+_POSTCODE_REPAIRS = ("postcode_placeholder", "postcode_from_alternative", "postcode_prefix", "postcode_leading_zeros")
+_POSTCODE_FLAGS = ("postcode_invalid", "postcode_ambiguous", "postcode_format")
+
+
+def _restore_postcode_rows(
+    postcodes: pd.Series, countries: pd.Series, alternative: pd.Series | None = None
+) -> PostcodeResult:
+    """:func:`restore_postcodes`, every rule applied to every row."""
+    import numpy as np
+    import pandas as pd
     index = postcodes.index
     false = pd.Series(False, index=index)
     cleaned = [" ".join(value.split()) for value in postcodes.tolist()]
@@ -905,7 +953,7 @@ def row_hashes(columns: Sequence[Sequence[str]]) -> list[str]:
     >>> len(row_hashes([["a"], [""]])[0])
     40
     """
-    separator = "\x1f"
     blake2b = hashlib.blake2b
-    return [blake2b(separator.join(row).encode("utf-8"), digest_size=20).hexdigest()
-            for row in zip(*columns, strict=True)]
+    # Each row's values joined by the unit separator; map and join keep the loop over rows in C.
+    return [blake2b(text.encode("utf-8"), digest_size=20).hexdigest()
+            for text in map("\x1f".join, zip(*columns, strict=True))]

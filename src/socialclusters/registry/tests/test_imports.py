@@ -372,7 +372,11 @@ def test_the_wrong_encoding_given_stops_the_import_and_says_what_to_do(tmp_path)
     assert written_rows() == before
 
 
-def test_bytes_that_break_the_detected_encoding_late_in_the_file_undo_everything(tmp_path):
+@pytest.mark.parametrize("parallel", [False, True], ids=["plain", "workers"])
+def test_bytes_that_break_the_detected_encoding_late_in_the_file_undo_everything(tmp_path, monkeypatch, parallel):
+    # With workers, the first chunks are packed and copied into the registry before the bad byte is read.
+    if parallel:
+        monkeypatch.setattr(imports, "PARALLEL_MIN_BYTES", 0)
     # More than the MiB that encoding detection reads, all plain ASCII, then one Latin-1 byte.
     rows = [coop_row(number, Street="Unter den Linden 1" + " " * 200) for number in range(1, 5000)]
     path = write_coop_csv(tmp_path / "coops.csv", rows)
@@ -402,7 +406,10 @@ def test_coordinates_out_of_range_keep_the_row_and_drop_the_coordinates(tmp_path
     assert not Organisation.objects.exclude(latitude=None).exists()
 
 
-def test_duplicate_source_ids_reject_the_later_rows(tmp_path):
+@pytest.mark.parametrize("parallel", [False, True], ids=["plain", "workers"])
+def test_duplicate_source_ids_reject_the_later_rows(tmp_path, monkeypatch, parallel):
+    if parallel:
+        monkeypatch.setattr(imports, "PARALLEL_MIN_BYTES", 0)
     rows = [coop_row(1), coop_row(2), coop_row(1, Name="Again"), coop_row(1, Name="And again")]
     report = imports.import_organisations(write_coop_csv(tmp_path / "coops.csv", rows), chunk_rows=2,
                                           mapping="dotcoop")
@@ -508,8 +515,9 @@ def test_the_clusters_command_prints_a_summary(tmp_path):
 
 @needs_shared
 def test_worker_processes_and_deferred_indexes_store_exactly_what_the_plain_path_stores(monkeypatch):
-    """Large files take two faster paths (forked normalising workers; SQLite indexes rebuilt after the load):
-    forced here on the real .coop register, they must store the same registry as the plain path."""
+    """Large files take faster paths (forked normalising workers, which on a first import into SQLite pack
+    each chunk into a database of its own; SQLite indexes rebuilt after the load): forced here on the real
+    .coop register, in several chunks, they must store the same registry as the plain path."""
     from django.db import connection, transaction
 
     path = SHARED / "organisations" / DOTCOOP_FILE
@@ -536,10 +544,41 @@ def test_worker_processes_and_deferred_indexes_store_exactly_what_the_plain_path
 
     monkeypatch.setattr(imports, "PARALLEL_MIN_BYTES", 0)
     monkeypatch.setattr(imports, "SQLITE_DEFERRED_INDEX_MIN_ROWS", 0)
-    fast = imports.import_organisations(path, mapping="dotcoop")
+    packed_chunks = []
+    write_packed = imports._OrganisationStore._write_packed
+
+    def counting(store, chunk):  # type: ignore[no-untyped-def]
+        packed_chunks.append(chunk.packed_rows)
+        return write_packed(store, chunk)
+
+    monkeypatch.setattr(imports._OrganisationStore, "_write_packed", counting)
+    fast = imports.import_organisations(path, mapping="dotcoop", chunk_rows=2000)
     assert (fast.rows, fast.imported, fast.rejected, fast.flagged) == (plain.rows, plain.imported, plain.rejected,
                                                                        plain.flagged)
+    assert fast.as_dict()["repairs"] == plain.as_dict()["repairs"]
+    assert fast.as_dict()["placement"] == plain.as_dict()["placement"]
+    if connection.vendor == "sqlite":
+        assert len(packed_chunks) == 5  # 9,279 rows in chunks of 2,000
+        assert sum(packed_chunks) == plain.imported
+    else:
+        assert not packed_chunks  # PostgreSQL takes COPY
     assert snapshot() == expected
     assert indexes() == before
     again = imports.import_organisations(path, mapping="dotcoop")
     assert again.unchanged == plain.imported
+
+
+@needs_shared
+def test_packed_chunks_of_consecutive_runs_are_read_with_their_own_columns(monkeypatch, tmp_path):
+    """Packed chunks carry every kind of column the co-ops-uk mapping writes (dates, lists, foreign keys);
+    inside a caller's transaction their schema stays attached between runs, and a run that writes other
+    columns than the one before must be read with its own layout."""
+    monkeypatch.setattr(imports, "PARALLEL_MIN_BYTES", 0)
+    imports.import_organisations(write_coop_csv(tmp_path / "coop.csv", [coop_row(n) for n in range(1, 4)]),
+                                 mapping="dotcoop")
+    report = imports.import_organisations(SHARED / "organisations" / COOPS_UK_FILE, mapping="co-ops-uk")
+    assert (report.rows, report.imported) == (17, 17)
+    group = organisation("R000001")
+    assert (group.name, group.primary_nace_id, group.legal_form.code) == ("The Co-operative Group", "47.11", "L2")
+    assert group.founded.isoformat() == "1863-08-11"
+    assert organisation("D2-CNIC").name == "Genossenschaft 2"

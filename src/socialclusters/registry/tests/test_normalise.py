@@ -170,6 +170,30 @@ def test_lost_leading_zeros_are_always_restored_within_the_countrys_format(count
     assert result.values.iat[0] == original
 
 
+_POSTCODE_PIECES = ["0", "00000", "8003", "08003", "75001", "F-75001", "D-1234", "N/A", " 123 ", "1234 AB", "12-345",
+                    "\u0661\u0662\u0663", "1234567890123", "123456789012", "", "18/11/2018", "D02 X285", "2453-1234",
+                    "12 34", "\t99999"]
+
+
+@settings(max_examples=200)
+@given(st.lists(st.tuples(st.one_of(st.sampled_from(_POSTCODE_PIECES), st.text(alphabet="0123456789 -", max_size=8)),
+                          st.sampled_from([*sorted(normalise.POSTCODE_FORMATS), "NL", "GB", "IE", "XQ", ""]),
+                          st.sampled_from(_POSTCODE_PIECES)), max_size=30),
+       st.booleans())
+def test_postcodes_settled_for_a_whole_column_get_what_the_full_rules_give(rows, with_alternative):
+    # restore_postcodes settles most rows (plain numbers of the right length) without the per-row rules.
+    postcodes, countries, alternatives = (series(*column) for column in zip(*rows, strict=True)) if rows else \
+        (series(), series(), series())
+    alternative = alternatives if with_alternative else None
+    fast = normalise.restore_postcodes(postcodes, countries, alternative)
+    full = normalise._restore_postcode_rows(postcodes, countries, alternative)
+    assert fast.values.tolist() == full.values.tolist()
+    assert {name: mask.tolist() for name, mask in fast.repairs.items()} == \
+        {name: mask.tolist() for name, mask in full.repairs.items()}
+    assert {name: mask.tolist() for name, mask in fast.flags.items()} == \
+        {name: mask.tolist() for name, mask in full.flags.items()}
+
+
 # --- numbers, coordinates, dates -------------------------------------------------------------------------
 
 
