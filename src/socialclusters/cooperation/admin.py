@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
 from socialclusters.cooperation import models
 from socialclusters.registry.admin import SecretariatAccess
@@ -41,7 +42,9 @@ class ContractAdmin(SecretariatAccess, admin.ModelAdmin):
 
 
 @admin.register(models.MatchingSettings)
-class MatchingSettingsAdmin(SecretariatAccess, admin.ModelAdmin):
+class MatchingSettingsAdmin(SecretariatAccess, SimpleHistoryAdmin):
+    """Each change of the weights, whether made on the page or through the API, with who made it."""
+
     list_display = ("__str__", "review_before_publication", "profile_lifetime_days", "updated_at")
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from django.http import HttpRequest
+from django.http import HttpRequest, StreamingHttpResponse
 from ninja import Field, P, PathEx, Query, QueryEx, Router, Schema, Status
 
 from socialclusters.api.auth import PUBLIC, SECRETARIAT, SIGNED_IN, require_secretariat, session_auth
@@ -41,12 +41,19 @@ class CooperationOrganisationRef(Schema):
     country: str | None = Field(description="ISO 3166-1 alpha-2 code of its country, if known.")
 
 
+class CooperationClusterRef(Schema):
+    id: int = Field(description="The cluster's id.")
+    name: str = Field(description="The cluster's name.")
+
+
 class CooperationProfileOut(Schema):
     id: int = Field(description="The profile's id.")
     kind: str = Field(description="`offer` or `request`.")
     title: str = Field(description="Short title.")
     description: str = Field(description="What is offered or requested.")
-    organisation: CooperationOrganisationRef = Field(description="The owner.")
+    organisation: CooperationOrganisationRef = Field(
+        description="The owner (for a cluster's profile, the cluster organisation that runs the cluster).")
+    cluster: CooperationClusterRef | None = Field(description="The cluster it speaks for, if any.")
     seeking: list[str] = Field(description="Partners sought: partners, suppliers, buyers, investors, knowledge.")
     sectors: list[str] = Field(description="NACE codes.")
     regions: list[str] = Field(description="NUTS 2021 codes.")
@@ -57,8 +64,7 @@ class CooperationProfileOut(Schema):
     status: str = Field(description="`draft`, `submitted`, `published`, `returned` or `withdrawn`.")
 
 
-class CooperationProfileIn(Schema):
-    organisation: int = Field(ge=1, le=MAX_ID, description="The organisation the profile is for (one you manage).")
+class CooperationProfileFields(Schema):
     kind: Literal["offer", "request"] = Field(description="`offer` or `request`.")
     title: str = Field(max_length=200, description="Short title, at most 200 characters.")
     description: str = Field(max_length=5000, description="What is offered or requested, at most 5000 characters.")
@@ -68,6 +74,15 @@ class CooperationProfileIn(Schema):
     languages: list[str] = Field(default_factory=list, description="two-letter language codes")
     cross_border: bool = Field(False, description="Whether partners from other countries are welcome.")
     deadline: dt.date | None = Field(None, description="Date by which answers are wanted (optional).")
+    cluster: int | None = Field(None, ge=1, le=MAX_ID,
+                                description="Publish on behalf of this published cluster (its managers only); the "
+                                "profile then belongs to the cluster organisation that runs it.")
+
+
+class CooperationProfileIn(CooperationProfileFields):
+    organisation: int | None = Field(None, ge=1, le=MAX_ID,
+                                     description="The organisation the profile is for (one you manage); may be left "
+                                     "out when `cluster` is given.")
 
 
 class CooperationOpportunityOut(Schema):
@@ -83,11 +98,12 @@ class CooperationOpportunityOut(Schema):
     value_band: str = Field(description="lt10k, 10k-50k, 50k-250k, 250k-1m or gt1m (euros).")
     social_clauses: list[str] = Field(description="Social clauses of the contract.")
     how_to_answer: str = Field(description="How suppliers should answer.")
-    status: str = Field(description="`open` or `closed`.")
+    languages: list[str] = Field(description="Two-letter language codes of accepted answers.")
+    cross_border: bool = Field(description="Whether suppliers from other countries are welcome.")
+    status: str = Field(description="`open`, `closed` (no more answers) or `withdrawn` (called off).")
 
 
-class CooperationOpportunityIn(Schema):
-    organisation: int = Field(ge=1, le=MAX_ID, description="The buyer (an organisation you manage).")
+class CooperationOpportunityFields(Schema):
     title: str = Field(max_length=200, description="Short title, at most 200 characters.")
     description: str = Field(max_length=5000, description="What you want to buy, at most 5000 characters.")
     sector: str = Field("", description="NACE code (optional).")
@@ -100,6 +116,10 @@ class CooperationOpportunityIn(Schema):
     how_to_answer: str = Field(max_length=2000, description="How suppliers should answer, at most 2000 characters.")
     languages: list[str] = Field(default_factory=list, description="Two-letter language codes of accepted answers.")
     cross_border: bool = Field(False, description="Whether suppliers from other countries are welcome.")
+
+
+class CooperationOpportunityIn(CooperationOpportunityFields):
+    organisation: int = Field(ge=1, le=MAX_ID, description="The buyer (an organisation you manage).")
 
 
 class CooperationInterestIn(Schema):
@@ -137,6 +157,90 @@ class CooperationContractIn(Schema):
                                  description="The expression of interest it came from (optional).")
 
 
+class CooperationSettingsIn(Schema):
+    offer_answers_request: float = Field(ge=0, le=100, description="Weight of \"an offer answers a request\".")
+    similar_activity: float = Field(ge=0, le=100, description="Weight of similar activities.")
+    sectors: float = Field(ge=0, le=100, description="Weight of complementary or same sectors.")
+    region: float = Field(ge=0, le=100, description="Weight of the same or a neighbouring region.")
+    cross_border: float = Field(ge=0, le=100, description="Weight of the cross-border wish.")
+    pairing: float = Field(ge=0, le=100, description="Weight of a social economy and traditional enterprise pairing.")
+    shared_cluster: float = Field(ge=0, le=100, description="Weight of a shared cluster.")
+    language: float = Field(ge=0, le=100, description="Weight of a shared working language.")
+    review_before_publication: bool = Field(description="Whether the secretariat reviews profiles before publication.")
+    profile_lifetime_days: int = Field(ge=7, le=1100, description="Days a published profile lasts before renewal.")
+
+
+class CooperationSettingsOut(CooperationSettingsIn):
+    updated_by: str | None = Field(description="User name of whoever changed the settings last, if anyone.")
+    updated_at: dt.datetime = Field(description="When the settings were changed last.")
+    changes: int = Field(description="How many changes the settings' history holds (the admin shows each one).")
+
+
+class CooperationPersonOut(Schema):
+    participant: int = Field(description="The participant's id at this event.")
+    name: str = Field(description="The person's name (or user name).")
+    organisation: CooperationOrganisationRef | None = Field(
+        description="The organisation the person represents, if any.")
+    label: str = Field(description="Name and organisation, as printed.")
+
+
+class CooperationMeetingOut(Schema):
+    slot: int = Field(description="Slot number, from 1.")
+    start: dt.datetime = Field(description="When the slot starts.")
+    end: dt.datetime = Field(description="When the slot ends.")
+    table: int = Field(description="Table number, from 1.")
+    first: CooperationPersonOut = Field(description="The person who asked for the meeting.")
+    second: CooperationPersonOut = Field(description="The person who accepted it.")
+
+
+class CooperationScheduleOut(Schema):
+    event: int = Field(description="The event's id.")
+    status: str = Field(description="`optimal`, `feasible`, or empty while the schedule is not built.")
+    gap: float | None = Field(description="Relative gap to the best possible number of meetings, when not proven "
+                              "optimal.")
+    scheduled_at: dt.datetime | None = Field(description="When the schedule was last built.")
+    count: int = Field(description="Number of meetings.")
+    items: list[CooperationMeetingOut] = Field(description="Every meeting, by slot then table.")
+
+
+class CooperationReviewIn(Schema):
+    approve: bool = Field(description="`true` publishes the profile; `false` returns it to its managers.")
+    reason: str = Field("", max_length=2000, description="Why it is returned (required when returning), at most "
+                        "2000 characters.")
+
+
+class CooperationOptOutIn(Schema):
+    opted_out: bool = Field(description="`true`: never suggest the organisation, nor suggest partners to it; "
+                            "`false`: allow suggestions again.")
+
+
+class CooperationOptOutOut(Schema):
+    organisation: int = Field(description="The organisation's id.")
+    opted_out: bool = Field(description="Whether it is now left out of suggestions.")
+
+
+class CooperationRegistrationIn(Schema):
+    organisation: int | None = Field(None, ge=1, le=MAX_ID,
+                                     description="The organisation you represent (one you manage); none for yourself.")
+    available_slots: list[int] = Field(description="Slot numbers you can attend, from 1.")
+
+
+class CooperationMeetingRequestIn(Schema):
+    invitee: int = Field(ge=1, le=MAX_ID, description="The participant's id (from `/people`).")
+    message: str = Field("", max_length=500, description="A short message, at most 500 characters (optional).")
+
+
+class CooperationMeetingAnswerIn(Schema):
+    accept: bool = Field(description="`true` to accept the meeting, `false` to decline it.")
+
+
+class CooperationPeopleOut(Schema):
+    count: int = Field(description="Number of other participants.")
+    items: list[dict[str, Any]] = Field(description="The other participants, best first, each with its `score`.")
+    sent: list[dict[str, Any]] = Field(description="Meeting requests you sent, with their status.")
+    received: list[dict[str, Any]] = Field(description="Meeting requests you received, with their status.")
+
+
 class CooperationListOut(Schema):
     count: int = Field(description="Number of items (the list holds at most 500).")
     items: list[Any] = Field(description="The items.")
@@ -168,7 +272,8 @@ def _org(org: Organisation) -> dict[str, Any]:
 
 def _profile_out(p: CooperationProfile) -> dict[str, Any]:
     return {"id": p.pk, "kind": p.kind, "title": p.title, "description": p.description,
-            "organisation": _org(p.organisation), "seeking": p.seeking,
+            "organisation": _org(p.organisation),
+            "cluster": {"id": p.cluster.pk, "name": p.cluster.name} if p.cluster else None, "seeking": p.seeking,
             "sectors": [s.code for s in p.sectors.all()], "regions": [r.code for r in p.regions.all()],
             "languages": p.languages, "cross_border": p.cross_border, "deadline": p.deadline,
             "expires_on": p.expires_on, "status": p.status}
@@ -178,7 +283,8 @@ def _opportunity_out(o: ProcurementOpportunity) -> dict[str, Any]:
     return {"id": o.pk, "title": o.title, "description": o.description, "buyer": _org(o.buyer),
             "sector": o.sector_id, "region": o.region.code if o.region else None, "starts_on": o.starts_on,
             "ends_on": o.ends_on, "deadline": o.deadline, "value_band": o.value_band,
-            "social_clauses": o.social_clauses, "how_to_answer": o.how_to_answer, "status": o.status}
+            "social_clauses": o.social_clauses, "how_to_answer": o.how_to_answer, "languages": o.languages,
+            "cross_border": o.cross_border, "status": o.status}
 
 
 def _interest_out(view: selectors.InterestView) -> dict[str, Any]:
@@ -201,13 +307,16 @@ def _organisation_for(request: HttpRequest, pk: int) -> Organisation:
 @router.get("/cooperation/profiles", response={200: CooperationListOut, **PUBLIC_ERRORS},
             summary="Offers and requests",
             description="Published profiles that have not expired, newest first (at most 500). " + PUBLIC)
-def list_profiles(request: HttpRequest,
+def list_profiles(request: HttpRequest, *,
                   kind: QueryEx[str, P(description="`offer` or `request`; empty for both.")] = "",
                   country: QueryEx[str, P(description=COUNTRY)] = "",
                   section: QueryEx[str, P(description=SECTION)] = "",
-                  q: QueryEx[str, P(description=SEARCH)] = "") -> dict[str, Any]:
+                  q: QueryEx[str, P(description=SEARCH)] = "",
+                  cluster: QueryEx[int | None, P(ge=1, le=MAX_ID, description="Only profiles published on behalf "
+                                                   "of this cluster (its id); empty for all.")] = None,
+                  ) -> dict[str, Any]:
     qs = selectors.profile_list(kind=_text(kind, 200), country=_text(country, 2), section=_text(section, 1),
-                                q=_text(q, 200))
+                                q=_text(q, 200), cluster=cluster)
     items = [_profile_out(p) for p in qs.prefetch_related("regions")[:MAX_ITEMS]]
     return {"count": qs.count(), "items": items}
 
@@ -222,12 +331,41 @@ def get_profile(request: HttpRequest, id: ObjectId) -> dict[str, Any]:
 
 @router.post("/cooperation/profiles", response={201: CooperationProfileOut, **WORKFLOW_ERRORS},
              auth=session_auth, summary="Create a draft profile",
-             description="For an organisation you manage. " + SIGNED_IN)
+             description="For an organisation you manage, or on behalf of a cluster you manage (`cluster`). "
+             + SIGNED_IN)
 def create_profile(request: HttpRequest, payload: CooperationProfileIn) -> Status[dict[str, Any]]:
     data = payload.model_dump()
-    organisation = _organisation_for(request, data["organisation"])
+    organisation = _organisation_for(request, data["organisation"]) if data["organisation"] else None
     profile = services.save_profile(user=request.auth, organisation=organisation, data=data)  # type: ignore[attr-defined]
     return Status(201, _profile_out(profile))
+
+
+@router.put("/cooperation/profiles/{id}", response={200: CooperationProfileOut, **WORKFLOW_ERRORS},
+            auth=session_auth, summary="Change a profile",
+            description="Replaces every field, with the checks of a new profile; a published profile stays "
+            "published and its followers are told. Its managers (a cluster's profile: the cluster's managers). "
+            + SIGNED_IN)
+def update_profile(request: HttpRequest, id: ObjectId, payload: CooperationProfileFields) -> dict[str, Any]:
+    profile = selectors.profile_detail(id, user=request.auth)  # type: ignore[attr-defined]
+    services.save_profile(user=request.auth, organisation=profile.organisation,  # type: ignore[attr-defined]
+                          data=payload.model_dump(), profile=profile)
+    return _profile_out(selectors.profile_detail(id, user=request.auth))  # type: ignore[attr-defined]
+
+
+@router.post("/cooperation/profiles/{id}/renew", response={200: CooperationProfileOut, **WORKFLOW_ERRORS},
+             auth=session_auth, summary="Renew a published profile",
+             description="Public for the secretariat's lifetime again from today. Its managers. " + SIGNED_IN)
+def renew_profile(request: HttpRequest, id: ObjectId) -> dict[str, Any]:
+    profile = selectors.profile_detail(id, user=request.auth)  # type: ignore[attr-defined]
+    return _profile_out(services.renew_profile(user=request.auth, profile=profile))  # type: ignore[attr-defined]
+
+
+@router.post("/cooperation/profiles/{id}/withdraw", response={200: CooperationProfileOut, **WORKFLOW_ERRORS},
+             auth=session_auth, summary="Withdraw a profile",
+             description="It leaves the public lists; followers are told. Its managers. " + SIGNED_IN)
+def withdraw_profile(request: HttpRequest, id: ObjectId) -> dict[str, Any]:
+    profile = selectors.profile_detail(id, user=request.auth)  # type: ignore[attr-defined]
+    return _profile_out(services.withdraw_profile(user=request.auth, profile=profile))  # type: ignore[attr-defined]
 
 
 @router.post("/cooperation/profiles/{id}/publish", response={200: CooperationProfileOut, **WORKFLOW_ERRORS},
@@ -278,6 +416,36 @@ def create_opportunity(request: HttpRequest, payload: CooperationOpportunityIn) 
     return Status(201, _opportunity_out(opportunity))
 
 
+@router.put("/cooperation/opportunities/{id}", response={200: CooperationOpportunityOut, **WORKFLOW_ERRORS},
+            auth=session_auth, summary="Change a procurement opportunity",
+            description="Replaces every field of an open opportunity, with the checks of a new one (a deadline "
+            "already passed may be kept, not set); followers are told. The buyer's managers. " + SIGNED_IN)
+def update_opportunity(request: HttpRequest, id: ObjectId, payload: CooperationOpportunityFields) -> dict[str, Any]:
+    opportunity = selectors.opportunity_detail(id, user=request.auth)  # type: ignore[attr-defined]
+    services.update_opportunity(user=request.auth, opportunity=opportunity,  # type: ignore[attr-defined]
+                                data=payload.model_dump())
+    return _opportunity_out(selectors.opportunity_detail(id, user=request.auth))  # type: ignore[attr-defined]
+
+
+@router.post("/cooperation/opportunities/{id}/close", response={200: CooperationOpportunityOut, **WORKFLOW_ERRORS},
+             auth=session_auth, summary="Close a procurement opportunity",
+             description="No more answers are taken; it stays public for the record. Followers and organisations "
+             "waiting for an answer are told. The buyer's managers. " + SIGNED_IN)
+def close_opportunity(request: HttpRequest, id: ObjectId) -> dict[str, Any]:
+    opportunity = selectors.opportunity_detail(id, user=request.auth)  # type: ignore[attr-defined]
+    return _opportunity_out(services.close_opportunity(user=request.auth, opportunity=opportunity))  # type: ignore[attr-defined]
+
+
+@router.post("/cooperation/opportunities/{id}/withdraw",
+             response={200: CooperationOpportunityOut, **WORKFLOW_ERRORS}, auth=session_auth,
+             summary="Withdraw a procurement opportunity",
+             description="The purchase is called off: only the buyer's managers and the secretariat still see it. "
+             "Followers and organisations waiting for an answer are told. The buyer's managers. " + SIGNED_IN)
+def withdraw_opportunity(request: HttpRequest, id: ObjectId) -> dict[str, Any]:
+    opportunity = selectors.opportunity_detail(id, user=request.auth)  # type: ignore[attr-defined]
+    return _opportunity_out(services.withdraw_opportunity(user=request.auth, opportunity=opportunity))  # type: ignore[attr-defined]
+
+
 @router.post("/cooperation/opportunities/{id}/interests", response={201: CooperationInterestOut, **WORKFLOW_ERRORS},
              auth=session_auth, summary="Express interest in an opportunity", description=SIGNED_IN)
 def opportunity_interest(request: HttpRequest, id: ObjectId, payload: CooperationInterestIn) -> Status[dict[str, Any]]:
@@ -324,6 +492,17 @@ def get_inbox(request: HttpRequest) -> dict[str, Any]:
     items = [{"id": m.pk, "subject": m.subject, "body": m.body, "link": m.link, "created_at": m.created_at,
               "read": m.read} for m in qs[:MAX_ITEMS]]
     return {"count": qs.count(), "items": items}
+
+
+@router.put("/cooperation/organisations/{id}/opt-out", response={200: CooperationOptOutOut, **WORKFLOW_ERRORS},
+            auth=session_auth, summary="Opt an organisation out of suggestions, or back in",
+            description="An organisation that opted out is never suggested and gets no suggestions. Its managers. "
+            + SIGNED_IN)
+def opt_out(request: HttpRequest, id: ObjectId, payload: CooperationOptOutIn) -> dict[str, Any]:
+    organisation = _organisation_for(request, id)
+    opted = services.set_opt_out(user=request.auth, organisation=organisation,  # type: ignore[attr-defined]
+                                 opted_out=payload.opted_out)
+    return {"organisation": organisation.pk, "opted_out": opted}
 
 
 # --- contracts and figures ------------------------------------------------------------------------------
@@ -393,14 +572,46 @@ def review_queue(request: HttpRequest) -> dict[str, Any]:
     return {"count": qs.count(), "items": [_profile_out(p) for p in qs[:MAX_ITEMS]]}
 
 
-@router.get("/cooperation/settings", response={200: dict[str, Any], **AUTH_ERRORS}, auth=session_auth,
+@router.post("/cooperation/review/{id}", response={200: CooperationProfileOut, **WORKFLOW_ERRORS},
+             auth=session_auth, summary="Publish or return a profile waiting for review",
+             description="The profile's managers are told (with the reason when returned). " + SECRETARIAT)
+def review_profile(request: HttpRequest, id: ObjectId, payload: CooperationReviewIn) -> dict[str, Any]:
+    require_secretariat(request)
+    profile = selectors.profile_detail(id, user=request.auth)  # type: ignore[attr-defined]
+    services.review_profile(user=request.auth, profile=profile, approve=payload.approve,  # type: ignore[attr-defined]
+                            reason=payload.reason)
+    return _profile_out(selectors.profile_detail(id, user=request.auth))  # type: ignore[attr-defined]
+
+
+def _settings_out(settings: MatchingSettings) -> dict[str, Any]:
+    return {**{name: getattr(settings, name) for name in MatchingSettings.WEIGHT_FIELDS},
+            "review_before_publication": settings.review_before_publication,
+            "profile_lifetime_days": settings.profile_lifetime_days,
+            "updated_by": settings.updated_by.get_username() if settings.updated_by else None,
+            "updated_at": settings.updated_at, "changes": settings.history.count()}  # type: ignore[attr-defined]
+
+
+@router.get("/cooperation/settings", response={200: CooperationSettingsOut, **AUTH_ERRORS}, auth=session_auth,
             summary="Matchmaking settings", description="The weights and the review rule. " + SECRETARIAT)
 def get_settings(request: HttpRequest) -> dict[str, Any]:
     require_secretariat(request)
-    settings = services.matching_settings()
-    return {**{name: getattr(settings, name) for name in MatchingSettings.WEIGHT_FIELDS},
-            "review_before_publication": settings.review_before_publication,
-            "profile_lifetime_days": settings.profile_lifetime_days}
+    return _settings_out(services.matching_settings())
+
+
+@router.put("/cooperation/settings", response={200: CooperationSettingsOut, **AUTH_ERRORS}, auth=session_auth,
+            summary="Change the matchmaking settings",
+            description="Every weight from 0 to 100, not all 0 (only their proportions matter); the change is kept "
+            "in the settings' history with your name, as on the page, and suggestions use it at once. "
+            + SECRETARIAT)
+def put_settings(request: HttpRequest, payload: CooperationSettingsIn) -> dict[str, Any]:
+    require_secretariat(request)
+    data = payload.model_dump()
+    settings = services.update_matching_settings(
+        user=request.auth,  # type: ignore[attr-defined]
+        weights={name: data[name] for name in MatchingSettings.WEIGHT_FIELDS},
+        review_before_publication=data["review_before_publication"],
+        profile_lifetime_days=data["profile_lifetime_days"])
+    return _settings_out(settings)
 
 
 @router.get("/cooperation/learning", response={200: dict[str, Any], **PUBLIC_ERRORS}, summary="Learning pairs",
@@ -455,3 +666,144 @@ def event_agenda(request: HttpRequest, id: ObjectId) -> dict[str, Any]:
         raise NotFound("you are not registered for this event")
     rows = _agenda_rows(me)
     return {"count": len(rows), "items": rows}
+
+
+def _schedule_of(request: HttpRequest, id: int) -> Any:
+    from socialclusters.cooperation import events
+    from socialclusters.errors import PermissionDenied
+
+    event = events.event_detail(id)
+    if not events.can_organise(request.auth, event):  # type: ignore[attr-defined]
+        raise PermissionDenied("only the organiser and the secretariat see the whole schedule")
+    return event
+
+
+@router.get("/cooperation/events/{id}/schedule", response={200: CooperationScheduleOut, **AUTH_ERRORS},
+            auth=session_auth, summary="An event's schedule",
+            description="The printable schedule as data: every meeting with its slot, times, table and both "
+            "people. The event's organiser and the secretariat. " + SIGNED_IN)
+def event_schedule(request: HttpRequest, id: ObjectId) -> dict[str, Any]:
+    from socialclusters.cooperation import events
+
+    event = _schedule_of(request, id)
+    rows = events.schedule_rows(event)
+    return {"event": event.pk, "status": event.schedule_status, "gap": event.schedule_gap,
+            "scheduled_at": event.scheduled_at, "count": len(rows), "items": rows}
+
+
+def _schedule_csv_doc() -> dict[str, Any]:
+    from socialclusters.cooperation.events import SCHEDULE_CSV_COLUMNS
+
+    return {"responses": {200: {
+        "description": "The schedule as CSV (UTF-8, header row, stable column order: "
+        f"`{','.join(SCHEDULE_CSV_COLUMNS)}`), by slot then table.",
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+    }}}
+
+
+@router.get("/cooperation/events/{id}/schedule.csv", response=AUTH_ERRORS, auth=session_auth,
+            summary="An event's schedule (CSV)",
+            description="The same meetings as `/cooperation/events/{id}/schedule`, one a line. The event's "
+            "organiser and the secretariat. " + SIGNED_IN, openapi_extra=_schedule_csv_doc())
+def event_schedule_csv(request: HttpRequest, id: ObjectId) -> StreamingHttpResponse:
+    from socialclusters.cooperation import events
+
+    event = _schedule_of(request, id)
+    response = StreamingHttpResponse(events.schedule_csv(event), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="socialclusters-schedule-{event.pk}.csv"'
+    return response
+
+
+# --- a participant's side, and the organiser's build --------------------------------------------------------
+
+
+def _me_at(request: HttpRequest, event: Any) -> Any:
+    from socialclusters.cooperation import events
+
+    me = events.participant_of(request.auth, event)  # type: ignore[attr-defined]
+    if me is None:
+        raise NotFound("you are not registered for this event")
+    return me
+
+
+def _request_out(meeting: Any) -> dict[str, Any]:
+    from socialclusters.cooperation.events import person_summary
+
+    return {"id": meeting.pk, "requester": person_summary(meeting.requester),
+            "invitee": person_summary(meeting.invitee), "message": meeting.message, "status": meeting.status}
+
+
+@router.get("/cooperation/events/{id}/people", response={200: CooperationPeopleOut, **AUTH_ERRORS},
+            auth=session_auth, summary="People to meet at an event, best first",
+            description="For a registered participant, as on the event's page: the other participants ranked by the "
+            "matchmaker's score of their organisations (those that opted out are left out), and the meeting "
+            "requests you sent and received. " + SIGNED_IN)
+def event_people(request: HttpRequest, id: ObjectId) -> dict[str, Any]:
+    from socialclusters.cooperation import events
+    from socialclusters.cooperation.events import person_summary
+
+    me = _me_at(request, events.event_detail(id))
+    people = [person_summary(p) | {"score": round(score, 4)} for p, score in events.suggested_participants(me, k=500)]
+    sent = [_request_out(m) for m in me.requests_sent.select_related(
+        "requester__user", "requester__organisation", "invitee__user", "invitee__organisation")]
+    received = [_request_out(m) for m in me.requests_received.select_related(
+        "requester__user", "requester__organisation", "invitee__user", "invitee__organisation")]
+    return {"count": len(people), "items": people, "sent": sent, "received": received}
+
+
+@router.post("/cooperation/events/{id}/registrations", response={201: CooperationPersonOut, **WORKFLOW_ERRORS},
+             auth=session_auth, summary="Register for an event",
+             description="With the slots you can attend (registering again changes them), until the schedule is "
+             "built. " + SIGNED_IN)
+def event_register(request: HttpRequest, id: ObjectId, payload: CooperationRegistrationIn) -> Status[dict[str, Any]]:
+    from socialclusters.cooperation import events
+    from socialclusters.cooperation.events import person_summary
+
+    event = events.event_detail(id)
+    organisation = _organisation_for(request, payload.organisation) if payload.organisation else None
+    participant = events.register(user=request.auth, event=event, organisation=organisation,  # type: ignore[attr-defined]
+                                  available_slots=[slot - 1 for slot in payload.available_slots])
+    return Status(201, person_summary(participant))
+
+
+@router.post("/cooperation/events/{id}/requests", response={201: dict[str, Any], **WORKFLOW_ERRORS},
+             auth=session_auth, summary="Ask a participant to meet",
+             description="The person invited is told and answers. Registered participants. " + SIGNED_IN)
+def event_request(request: HttpRequest, id: ObjectId, payload: CooperationMeetingRequestIn) -> Status[dict[str, Any]]:
+    from socialclusters.cooperation import events
+
+    event = events.event_detail(id)
+    meeting = events.request_meeting(user=request.auth, event=event, invitee_id=payload.invitee,  # type: ignore[attr-defined]
+                                     message=payload.message)
+    return Status(201, _request_out(meeting))
+
+
+@router.post("/cooperation/events/{id}/requests/{request_id}/answer", response={200: dict[str, Any], **WORKFLOW_ERRORS},
+             auth=session_auth, summary="Accept or decline a meeting request",
+             description="The person invited. " + SIGNED_IN)
+def event_answer(request: HttpRequest, id: ObjectId,
+                 request_id: PathEx[int, P(ge=1, le=MAX_ID, description="The meeting request's id.")],
+                 payload: CooperationMeetingAnswerIn) -> dict[str, Any]:
+    from socialclusters.cooperation import events
+    from socialclusters.cooperation.models import MeetingRequest
+
+    meeting = MeetingRequest.objects.filter(pk=request_id, event_id=id).select_related(
+        "event", "requester__user", "invitee__user", "requester__organisation", "invitee__organisation").first()
+    if meeting is None:
+        raise NotFound(f"no meeting request {request_id} at event {id}", field="request_id")
+    return _request_out(events.answer_meeting(user=request.auth, meeting=meeting,  # type: ignore[attr-defined]
+                                              accept=payload.accept))
+
+
+@router.post("/cooperation/events/{id}/schedule", response={200: CooperationScheduleOut, **WORKFLOW_ERRORS},
+             auth=session_auth, summary="Build the schedule",
+             description="Places every accepted request (a proven optimum, or the best in 60 seconds), replaces "
+             "any earlier schedule and "
+             "sends each participant their agenda; registrations and requests then close. The event's organiser "
+             "and the secretariat. " + SIGNED_IN)
+def event_build(request: HttpRequest, id: ObjectId) -> dict[str, Any]:
+    from socialclusters.cooperation import events
+
+    event = _schedule_of(request, id)
+    events.build_schedule(user=request.auth, event=event)  # type: ignore[attr-defined]
+    return event_schedule(request, id)

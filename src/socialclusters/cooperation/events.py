@@ -1,10 +1,11 @@
-"""Meetings at events: registration, meeting requests and answers, the schedule (CP-SAT), agendas as
+"""Meetings at events: registration, meeting requests and answers, the schedule (a mixed-integer program), agendas as
 email and iCalendar. Writes validate first, run in one transaction and raise ``socialclusters.errors``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import icalendar
@@ -26,6 +27,7 @@ from socialclusters.cooperation.models import (
 )
 from socialclusters.cooperation.services import manages, notify
 from socialclusters.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from socialclusters.registry.exports import Column, csv_chunks
 from socialclusters.registry.models import Organisation
 
 if TYPE_CHECKING:
@@ -184,9 +186,69 @@ def agenda_ics(participant: Participant) -> bytes:
     return calendar.to_ical()
 
 
+# --- the organiser's schedule -----------------------------------------------------------------------------
+
+
+def scheduled_meetings(event: Event) -> QuerySet[ScheduledMeeting]:
+    """Every meeting of an event's schedule, by slot then table, with both people and their organisations."""
+    return event.scheduled_meetings.select_related(
+        "request__requester__user", "request__invitee__user", "request__requester__organisation",
+        "request__invitee__organisation").order_by("slot", "table")
+
+
+def person_summary(participant: Participant) -> dict[str, Any]:
+    user, organisation = participant.user, participant.organisation
+    name = user.get_full_name() or user.get_username()
+    return {"participant": participant.pk, "name": name,
+            "organisation": {"id": organisation.pk, "name": organisation.name, "country": organisation.country_id}
+            if organisation else None,
+            "label": f"{name} ({organisation.name})" if organisation else name}
+
+
+def schedule_rows(event: Event) -> list[dict[str, Any]]:
+    """The printable schedule: for every meeting its slot (from 1) and times, its table (from 1) and both
+    people (the one who asked first). The page and the API read the same rows."""
+    times = slot_times(event)
+    return [{"slot": m.slot + 1, "start": times[m.slot][0], "end": times[m.slot][1], "table": m.table + 1,
+             "first": person_summary(m.request.requester), "second": person_summary(m.request.invitee)}
+            for m in scheduled_meetings(event)]
+
+
+def schedule_csv(event: Event) -> Iterator[str]:
+    """The schedule as CSV (one meeting a line), written with the registry's CSV rules."""
+    times = slot_times(event)
+
+    def side(meeting: ScheduledMeeting, first: bool) -> Participant:
+        return meeting.request.requester if first else meeting.request.invitee
+
+    def columns_of(prefix: str, first: bool) -> tuple[Column, ...]:
+        return (
+            Column(f"{prefix}_participant", lambda m: side(m, first).pk),
+            Column(f"{prefix}_name", lambda m: person_summary(side(m, first))["name"]),
+            Column(f"{prefix}_organisation_id", lambda m: side(m, first).organisation_id),
+            Column(f"{prefix}_organisation",
+                   lambda m: (person_summary(side(m, first))["organisation"] or {}).get("name")),
+        )
+
+    columns = (
+        Column("slot", lambda m: m.slot + 1),
+        Column("start", lambda m: times[m.slot][0].isoformat()),
+        Column("end", lambda m: times[m.slot][1].isoformat()),
+        Column("table", lambda m: m.table + 1),
+        *columns_of("first", True),
+        *columns_of("second", False),
+    )
+    return csv_chunks(scheduled_meetings(event), columns)
+
+
+SCHEDULE_CSV_COLUMNS = ("slot", "start", "end", "table", "first_participant", "first_name",
+                        "first_organisation_id", "first_organisation", "second_participant", "second_name",
+                        "second_organisation_id", "second_organisation")
+
+
 @transaction.atomic
 def build_schedule(*, user: User, event: Event, time_limit: float = SCHEDULE_SECONDS) -> Event:
-    """Place every accepted request (CP-SAT), replace any earlier schedule, send each person their agenda."""
+    """Place as many accepted requests as possible, replace any earlier schedule, send each person their agenda."""
     if not can_organise(user, event):
         raise PermissionDenied(_("only the organiser builds the schedule"))
     accepted = list(MeetingRequest.objects.filter(event=event, status=InterestStatus.ACCEPTED)

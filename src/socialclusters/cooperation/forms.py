@@ -15,7 +15,7 @@ from socialclusters.cooperation.models import (
     SocialClause,
     ValueBand,
 )
-from socialclusters.registry.models import Organisation
+from socialclusters.registry.models import Cluster, Organisation
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -28,7 +28,11 @@ class OrganisationChoiceMixin:
 
 
 class ProfileForm(OrganisationChoiceMixin, forms.Form):
-    organisation = forms.TypedChoiceField(label=_("Organisation"), coerce=int)
+    organisation = forms.TypedChoiceField(label=_("Organisation"), coerce=int, required=False, empty_value=None)
+    cluster = forms.TypedChoiceField(label=_("On behalf of the cluster"), coerce=int, required=False,
+                                     empty_value=None,
+                                     help_text=_("Clusters you manage; the profile then belongs to the cluster "
+                                                 "organisation that runs the cluster."))
     kind = forms.ChoiceField(label=_("Kind"), choices=ProfileKind.choices, widget=forms.RadioSelect)
     seeking = forms.MultipleChoiceField(label=_("Looking for (requests)"), choices=Seeking.choices, required=False,
                                         widget=forms.CheckboxSelectMultiple)
@@ -43,6 +47,18 @@ class ProfileForm(OrganisationChoiceMixin, forms.Form):
                                           widget=forms.CheckboxSelectMultiple)
     cross_border = forms.BooleanField(label=_("Cross-border cooperation welcome"), required=False)
     deadline = forms.DateField(label=_("Deadline"), required=False, widget=DATE)
+
+    def set_choices(self, organisations: list[Organisation], clusters: list[Cluster]) -> None:
+        """Offer the organisations and clusters the user manages; without clusters, organisations only."""
+        self.set_organisations(organisations)
+        if not clusters:
+            del self.fields["cluster"]
+            return
+        field, organisation = self.fields["cluster"], self.fields["organisation"]
+        assert isinstance(field, forms.ChoiceField)
+        assert isinstance(organisation, forms.ChoiceField)
+        field.choices = [("", _("None: for the organisation itself")), *((c.pk, c.name) for c in clusters)]
+        organisation.choices = [("", _("The cluster's organisation")), *((o.pk, o.name) for o in organisations)]
 
     def data_for_service(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)

@@ -7,9 +7,12 @@ Models hold only the invariants of one row; every write goes through ``services.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from socialclusters.registry.models import Cluster, Organisation, Region, Sector
 
@@ -46,7 +49,11 @@ LANGUAGES = (
 
 
 class CooperationProfile(models.Model):
-    """What an organisation offers or seeks. Published profiles expire and are renewed."""
+    """What an organisation, or a cluster, offers or seeks. Published profiles expire and are renewed.
+
+    A cluster's profile (``cluster`` set) is answered for by the cluster organisation that runs it
+    (``organisation``), and only the cluster's managers (and the secretariat) manage it.
+    """
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="cooperation_profiles",
                                      verbose_name=_("organisation"))
@@ -72,6 +79,8 @@ class CooperationProfile(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     published_at = models.DateTimeField(null=True, blank=True)
     renewed_at = models.DateTimeField(null=True, blank=True)
+    # The expiry date its managers were last reminded of: one reminder per expiry date, again after renewal.
+    reminded_for = models.DateField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-published_at", "-created_at"]
@@ -80,6 +89,20 @@ class CooperationProfile(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def seeking_labels(self) -> list[str]:
+        return _labels(self.seeking, Seeking.choices)
+
+    @property
+    def language_labels(self) -> list[str]:
+        return _labels(self.languages, LANGUAGES)
+
+
+def _labels(values: list[str], choices: Any) -> list[str]:
+    """Stored codes in the reader's words (codes no longer offered stay as they are)."""
+    names = {code: str(label) for code, label in choices}
+    return [names.get(value, value) for value in values or []]
 
 
 class ValueBand(models.TextChoices):
@@ -111,6 +134,7 @@ class SocialClause(models.TextChoices):
 class OpportunityStatus(models.TextChoices):
     OPEN = "open", _("Open")
     CLOSED = "closed", _("Closed")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
 class ProcurementOpportunity(models.Model):
@@ -136,6 +160,8 @@ class ProcurementOpportunity(models.Model):
                               default=OpportunityStatus.OPEN, db_index=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Edits and closures change what the matchmaker reads: its index is rebuilt when this moves.
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["deadline", "id"]
@@ -151,6 +177,14 @@ class ProcurementOpportunity(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def social_clause_labels(self) -> list[str]:
+        return _labels(self.social_clauses, SocialClause.choices)
+
+    @property
+    def language_labels(self) -> list[str]:
+        return _labels(self.languages, LANGUAGES)
 
 
 class Follow(models.Model):
@@ -296,6 +330,8 @@ class MatchingSettings(models.Model):
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
     updated_at = models.DateTimeField(auto_now=True)
+    # Every change of the weights or the review rule is kept, with who made it (page or API alike).
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     WEIGHT_FIELDS = ("offer_answers_request", "similar_activity", "sectors", "region", "cross_border", "pairing",
                      "shared_cluster", "language")

@@ -30,12 +30,13 @@ from socialclusters.cooperation.models import (
     ProfileStatus,
     SuggestionOptOut,
 )
-from socialclusters.cooperation.services import manages, matching_settings
+from socialclusters.cooperation.services import manages, manages_profile, matching_settings
 from socialclusters.errors import NotFound, ValidationError
 from socialclusters.registry.models import (
     NUTS_VERSION,
     SOCIAL_ECONOMY_KINDS,
     Cluster,
+    ClusterKind,
     Membership,
     Organisation,
     OrganisationKind,
@@ -66,8 +67,13 @@ def live_profiles() -> QuerySet[CooperationProfile]:
         Q(expires_on__isnull=True) | Q(expires_on__gte=today))
 
 
-def profile_list(*, kind: str = "", country: str = "", section: str = "", q: str = "") -> QuerySet[CooperationProfile]:
-    qs = live_profiles().select_related("organisation", "organisation__country").prefetch_related("sectors")
+def profile_list(*, kind: str = "", country: str = "", section: str = "", q: str = "",
+                 cluster: int | None = None) -> QuerySet[CooperationProfile]:
+    """Live profiles, filtered; ``cluster`` keeps those published on behalf of that cluster."""
+    qs = live_profiles().select_related("organisation", "organisation__country", "cluster").prefetch_related(
+        "sectors")
+    if cluster is not None:
+        qs = qs.filter(cluster_id=cluster)
     if kind:
         if kind not in ProfileKind.values:
             raise ValidationError(_("choose offer or request"), field="kind")
@@ -87,7 +93,7 @@ def profile_detail(pk: int, *, user: User | None) -> CooperationProfile:
                .prefetch_related("sectors", "regions").filter(pk=pk).first())
     if profile is None:
         raise NotFound(_("no cooperation profile %(pk)d") % {"pk": pk})
-    if not live_profiles().filter(pk=pk).exists() and not manages(user, profile.organisation):
+    if not live_profiles().filter(pk=pk).exists() and not manages_profile(user, profile):
         raise NotFound(_("no cooperation profile %(pk)d") % {"pk": pk})
     return profile
 
@@ -110,8 +116,10 @@ def opportunity_list(*, country: str = "", section: str = "", q: str = "") -> Qu
 
 
 def opportunity_detail(pk: int, *, user: User | None) -> ProcurementOpportunity:
+    """An opportunity: open and closed ones for everyone; withdrawn ones for the buyer and the secretariat."""
     opportunity = ProcurementOpportunity.objects.select_related("buyer", "sector", "region").filter(pk=pk).first()
-    if opportunity is None:
+    if opportunity is None or (opportunity.status == OpportunityStatus.WITHDRAWN
+                               and not manages(user, opportunity.buyer)):
         raise NotFound(_("no procurement opportunity %(pk)d") % {"pk": pk})
     return opportunity
 
@@ -124,8 +132,15 @@ def review_queue() -> QuerySet[CooperationProfile]:
 def profiles_of(user: User) -> QuerySet[CooperationProfile]:
     """Profiles of the organisations a user manages (every status)."""
     return CooperationProfile.objects.filter(
-        Q(organisation__managers=user) | Q(organisation__managed_clusters__managers=user)
-    ).distinct().select_related("organisation")
+        Q(organisation__managers=user) | Q(organisation__managed_clusters__managers=user) | Q(cluster__managers=user)
+    ).distinct().select_related("organisation", "cluster")
+
+
+def opportunities_of(user: User) -> QuerySet[ProcurementOpportunity]:
+    """Procurement opportunities of the organisations a user manages (every status), latest deadline first."""
+    return ProcurementOpportunity.objects.filter(
+        Q(buyer__managers=user) | Q(buyer__managed_clusters__managers=user)
+    ).distinct().select_related("buyer").order_by("-deadline", "-id")
 
 
 def is_following(user: User | None, *, profile: CooperationProfile | None = None,
@@ -146,13 +161,13 @@ def inbox(user: User) -> QuerySet[InboxMessage]:
 
 def interests_involving(user: User) -> QuerySet[Interest]:
     """Interests sent by or to the organisations a user manages (the secretariat sees all)."""
-    qs = Interest.objects.select_related("organisation", "profile", "profile__organisation", "opportunity",
-                                         "opportunity__buyer")
+    qs = Interest.objects.select_related("organisation", "profile", "profile__organisation", "profile__cluster",
+                                         "opportunity", "opportunity__buyer")
     if user.is_secretariat:
         return qs
     mine = Q(organisation__managers=user) | Q(organisation__managed_clusters__managers=user)
     theirs = (Q(profile__organisation__managers=user) | Q(opportunity__buyer__managers=user)
-              | Q(profile__organisation__managed_clusters__managers=user)
+              | Q(profile__organisation__managed_clusters__managers=user) | Q(profile__cluster__managers=user)
               | Q(opportunity__buyer__managed_clusters__managers=user))
     return qs.filter(mine | theirs).distinct()
 
@@ -174,12 +189,18 @@ def interest_detail(pk: int, *, user: User) -> InterestView:
     interest = interests_involving(user).filter(pk=pk).first()
     if interest is None:
         raise NotFound(_("no expression of interest %(pk)d") % {"pk": pk})
-    can_answer = interest.status == InterestStatus.PENDING and manages(user, interest.owner_organisation)
+    owner_manages = (manages_profile(user, interest.profile) if interest.profile is not None
+                     else manages(user, interest.owner_organisation))
+    can_answer = interest.status == InterestStatus.PENDING and owner_manages
     contacts = None
     if interest.status == InterestStatus.ACCEPTED:
         owner_person = interest.answered_by
-        contacts = [_contact(interest.organisation, interest.created_by),
-                    _contact(interest.owner_organisation, owner_person)]
+        owner = _contact(interest.owner_organisation, owner_person)
+        cluster = interest.profile.cluster if interest.profile is not None else None
+        if cluster is not None:  # the cluster speaks; its organisation only answers for it
+            owner |= {"organisation": f"{cluster.name} ({interest.owner_organisation.name})",
+                      "website": cluster.website or owner["website"]}
+        contacts = [_contact(interest.organisation, interest.created_by), owner]
     return InterestView(interest=interest, can_answer=can_answer, contacts=contacts)
 
 
@@ -304,7 +325,7 @@ def weights_from(settings: MatchingSettings) -> MatchWeights:
 def _fingerprint() -> tuple[Any, ...]:
     organisations = Organisation.objects.aggregate(n=Count("id"), last=Max("updated_at"))
     profiles = CooperationProfile.objects.aggregate(n=Count("id"), last=Max("updated_at"))
-    opportunities = ProcurementOpportunity.objects.aggregate(n=Count("id"), last=Max("id"))
+    opportunities = ProcurementOpportunity.objects.aggregate(n=Count("id"), last=Max("updated_at"))
     settings = matching_settings()
     return (organisations["n"], organisations["last"], profiles["n"], profiles["last"], opportunities["n"],
             opportunities["last"], Membership.objects.count(), SuggestionOptOut.objects.count(),
@@ -365,6 +386,43 @@ def match_index() -> MatchIndex:
         index = MatchIndex.build(candidate_frame(), weights=weights_from(matching_settings()))
         _CACHE.update(fingerprint=fingerprint, index=index)
         return index
+
+
+_NUTS_TO_ISO = {"EL": "GR", "UK": "GB"}
+
+
+def _cluster_query(profile: CooperationProfile, filters: SuggestionFilters) -> dict[str, Any]:
+    """How a cluster's profile asks for partners: as the cluster, not as the body that runs it.
+
+    Its sector is the profile's (else the cluster's), its place the profile's first region (else the
+    cluster's), its family the cluster's kind (a social economy cluster pairs with traditional
+    enterprises and the reverse). Its current members are already its partners, so they are left out
+    unless the ``cluster`` filter asks for this very cluster's members.
+    """
+    cluster = profile.cluster
+    assert cluster is not None
+    changes: dict[str, Any] = {"clusters": (cluster.pk,)}
+    if not profile.sectors.exists():
+        sector = cluster.sectors.order_by("code").first()
+        if sector is not None:
+            changes["section"] = sector.section
+            changes["division"] = sector.code[:2] if sector.level != "section" else ""
+    region = profile.regions.order_by("level", "code").last() or cluster.regions.order_by("level", "code").last()
+    if region is not None:
+        code = region.code
+        changes |= {"nuts3": code if region.level == 3 else "",
+                    "nuts2": code[:4] if region.level >= 2 else "",
+                    "country": _NUTS_TO_ISO.get(code[:2], code[:2])}
+    if cluster.kind == ClusterKind.SOCIAL_ECONOMY:
+        changes["family"] = "social_economy"
+    elif cluster.kind == ClusterKind.TRADITIONAL:
+        changes["family"] = "traditional"
+    excluded = [profile.organisation_id]
+    if filters.cluster != cluster.pk:
+        excluded += list(Membership.objects.filter(cluster=cluster, until__isnull=True)
+                         .values_list("organisation_id", flat=True))
+    changes["exclude"] = tuple(excluded)
+    return changes
 
 
 @dataclass
@@ -447,6 +505,8 @@ def suggestions(*, organisation: Organisation | None = None, profile: Cooperatio
                    "languages": tuple(opportunity.languages), "cross_border": opportunity.cross_border}
         if opportunity.sector is not None:
             changes["section"] = opportunity.sector.section
+    if profile is not None and profile.cluster_id is not None:
+        changes |= _cluster_query(profile, filters)
     query = index.query_for(asker.pk, **changes)
     matches: list[Match] = index.top_k(query, k=k, filters=filters.to_match_filters())
     organisations = Organisation.objects.select_related("country", "region").in_bulk([m.id for m in matches])

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -38,7 +38,7 @@ from socialclusters.cooperation.models import (
     ValueBand,
 )
 from socialclusters.errors import Conflict, PermissionDenied, ValidationError
-from socialclusters.registry.models import NUTS_VERSION, Cluster, Organisation, Region, Sector
+from socialclusters.registry.models import NUTS_VERSION, Cluster, Organisation, PublicationStatus, Region, Sector
 
 if TYPE_CHECKING:
     from socialclusters.accounts.models import User
@@ -73,6 +73,31 @@ def _require_manager(user: User, organisation: Organisation) -> None:
         raise PermissionDenied(_("only the managers of %(name)s may do this") % {"name": organisation.name})
 
 
+def manages_cluster(user: User | None, cluster: Cluster) -> bool:
+    """The secretariat and the cluster's own managers (not every manager of its cluster organisation)."""
+    if user is None or not user.is_authenticated:
+        return False
+    return bool(user.is_secretariat or cluster.managers.filter(pk=user.pk).exists())
+
+
+def manages_profile(user: User | None, profile: CooperationProfile) -> bool:
+    """Who may edit, publish, renew or withdraw a profile and answer the interests it receives."""
+    if profile.cluster_id is not None:
+        return manages_cluster(user, profile.cluster)  # type: ignore[arg-type]
+    return manages(user, profile.organisation)
+
+
+def managed_clusters(user: User) -> list[Cluster]:
+    """Clusters a user may publish profiles for: those they manage that have a cluster organisation."""
+    return list(Cluster.objects.filter(managers=user, managing_organisation__isnull=False).order_by("name"))
+
+
+def _require_profile_manager(user: User, profile: CooperationProfile) -> None:
+    if not manages_profile(user, profile):
+        name = profile.cluster.name if profile.cluster_id else profile.organisation.name  # type: ignore[union-attr]
+        raise PermissionDenied(_("only the managers of %(name)s may do this") % {"name": name})
+
+
 # --- telling people ---------------------------------------------------------------------------------------
 
 
@@ -95,6 +120,12 @@ def _owners(organisation: Organisation, *also: User | None) -> list[User]:
         people.extend(cluster.managers.all())
     people.extend(u for u in also if u is not None)
     return people
+
+
+def _profile_owners(profile: CooperationProfile, *also: User | None) -> list[User]:
+    if profile.cluster_id is not None:
+        return [*profile.cluster.managers.all(), *(u for u in also if u is not None)]  # type: ignore[union-attr]
+    return _owners(profile.organisation, *also)
 
 
 def _followers(*, profile: CooperationProfile | None = None,
@@ -120,6 +151,7 @@ def matching_settings() -> MatchingSettings:
 @transaction.atomic
 def update_matching_settings(*, user: User, weights: dict[str, Any], review_before_publication: bool,
                              profile_lifetime_days: int) -> MatchingSettings:
+    """Change the weights and the review rule (secretariat); each change is kept in the settings' history."""
     if not user.is_secretariat:
         raise PermissionDenied(_("only the secretariat may tune the matchmaker"))
     values: dict[str, float] = {}
@@ -142,6 +174,8 @@ def update_matching_settings(*, user: User, weights: dict[str, Any], review_befo
     settings.review_before_publication = bool(review_before_publication)
     settings.profile_lifetime_days = profile_lifetime_days
     settings.updated_by = user
+    # Recorded in the settings' history whether the change came from the page, the API or a command.
+    settings._history_user = user  # type: ignore[attr-defined]
     settings.save()
     return settings
 
@@ -217,11 +251,49 @@ def _date(value: Any, field: str, *, required: bool = False) -> dt.date | None:
         raise ValidationError(_("a date as YYYY-MM-DD is required"), field=field) from None
 
 
+def _profile_cluster(user: User, value: Any, organisation: Organisation | None) -> Cluster:
+    """The cluster a profile speaks for: published, run by a cluster organisation, managed by ``user``."""
+    try:
+        pk = int(value)
+    except (TypeError, ValueError):
+        pk = 0
+    # Out-of-range numbers would be a database error on PostgreSQL, not an unknown cluster.
+    cluster = (Cluster.objects.select_related("managing_organisation").filter(pk=pk).first()
+               if 0 < pk < 2**63 else None)
+    if cluster is None or cluster.publication_status != PublicationStatus.PUBLISHED:
+        raise ValidationError(_("no published cluster with this number"), field="cluster")
+    if not manages_cluster(user, cluster):
+        raise PermissionDenied(_("only the managers of %(name)s may publish on its behalf") % {"name": cluster.name})
+    if cluster.managing_organisation is None:
+        raise ValidationError(_("record the organisation that runs %(name)s first: it answers for the profile")
+                              % {"name": cluster.name}, field="cluster")
+    if organisation is not None and organisation.pk != cluster.managing_organisation_id:
+        raise ValidationError(_("%(cluster)s is run by %(name)s: choose it as the organisation, or no organisation")
+                              % {"cluster": cluster.name, "name": cluster.managing_organisation.name},
+                              field="organisation")
+    return cluster
+
+
 @transaction.atomic
-def save_profile(*, user: User, organisation: Organisation, data: dict[str, Any],
+def save_profile(*, user: User, organisation: Organisation | None, data: dict[str, Any],
                  profile: CooperationProfile | None = None) -> CooperationProfile:
-    """Create a draft profile, or change one (a published profile stays published with the new text)."""
-    _require_manager(user, organisation)
+    """Create a draft profile, or change one (a published profile stays published with the new text).
+
+    With ``data["cluster"]`` the profile speaks for that cluster: only its managers (and the secretariat)
+    may write it, and it belongs to the cluster organisation that runs the cluster (``organisation`` may
+    then be left out).
+    """
+    if profile is not None:
+        _require_profile_manager(user, profile)
+    cluster = None
+    if data.get("cluster"):
+        cluster = _profile_cluster(user, data["cluster"], organisation)
+        organisation = cluster.managing_organisation
+    elif organisation is None:
+        raise ValidationError(_("this field is required"), field="organisation")
+    assert organisation is not None  # a cluster without a cluster organisation was refused above
+    if cluster is None:
+        _require_manager(user, organisation)
     if profile is not None and profile.organisation_id != organisation.pk:
         raise ValidationError(_("a profile cannot move to another organisation"), field="organisation")
     kind = data.get("kind")
@@ -238,11 +310,6 @@ def save_profile(*, user: User, organisation: Organisation, data: dict[str, Any]
     deadline = _date(data.get("deadline"), "deadline")
     if deadline is not None and deadline < timezone.localdate() and (profile is None or profile.deadline != deadline):
         raise ValidationError(_("the deadline has already passed"), field="deadline")
-    cluster = None
-    if data.get("cluster"):
-        cluster = Cluster.objects.filter(pk=data["cluster"], managing_organisation=organisation).first()
-        if cluster is None:
-            raise ValidationError(_("the organisation does not run this cluster"), field="cluster")
     profile = profile or CooperationProfile(organisation=organisation, created_by=user)
     profile.kind, profile.title, profile.description = kind, title, description
     profile.seeking, profile.languages = seeking, languages
@@ -270,7 +337,7 @@ def _publish_now(profile: CooperationProfile) -> None:
 @transaction.atomic
 def publish_profile(*, user: User, profile: CooperationProfile) -> CooperationProfile:
     """Publish at once, or send for the secretariat's review when it asks to review profiles first."""
-    _require_manager(user, profile.organisation)
+    _require_profile_manager(user, profile)
     if profile.status in (ProfileStatus.PUBLISHED, ProfileStatus.SUBMITTED):
         raise Conflict(_("this profile is already %(status)s") % {"status": profile.get_status_display()})
     link = reverse("cooperation:profile_detail", kwargs={"pk": profile.pk})
@@ -279,11 +346,12 @@ def publish_profile(*, user: User, profile: CooperationProfile) -> CooperationPr
         profile.save(update_fields=["status", "updated_at"])
         notify(_secretariat(), subject=_("Profile to review: %(title)s") % {"title": profile.title},
                body=_("%(organisation)s asks to publish a cooperation profile.")
-               % {"organisation": profile.organisation.name}, link=link)
+               % {"organisation": profile.cluster.name if profile.cluster else profile.organisation.name},
+               link=link)
         return profile
     _publish_now(profile)
     profile.save()
-    notify(_owners(profile.organisation, profile.created_by), subject=_("Profile published: %(title)s")
+    notify(_profile_owners(profile, profile.created_by), subject=_("Profile published: %(title)s")
            % {"title": profile.title}, body=_("Your profile is public until %(date)s.")
            % {"date": profile.expires_on}, link=link)
     return profile
@@ -310,13 +378,13 @@ def review_profile(*, user: User, profile: CooperationProfile, approve: bool, re
         subject = _("Profile returned: %(title)s") % {"title": profile.title}
         body = _("The secretariat returned your profile: %(reason)s") % {"reason": profile.review_reason}
     profile.save()
-    notify(_owners(profile.organisation, profile.created_by), subject=subject, body=body, link=link)
+    notify(_profile_owners(profile, profile.created_by), subject=subject, body=body, link=link)
     return profile
 
 
 @transaction.atomic
 def renew_profile(*, user: User, profile: CooperationProfile) -> CooperationProfile:
-    _require_manager(user, profile.organisation)
+    _require_profile_manager(user, profile)
     if profile.status != ProfileStatus.PUBLISHED:
         raise Conflict(_("only a published profile can be renewed"))
     profile.expires_on = timezone.localdate() + dt.timedelta(days=matching_settings().profile_lifetime_days)
@@ -328,9 +396,37 @@ def renew_profile(*, user: User, profile: CooperationProfile) -> CooperationProf
     return profile
 
 
+REMINDER_DAYS = 14
+
+
+@transaction.atomic
+def remind_expiring_profiles(*, days: int = REMINDER_DAYS, today: dt.date | None = None) -> list[CooperationProfile]:
+    """Tell the managers of every published profile that expires within ``days`` that they can renew it.
+
+    Each expiry date is reminded once (run it daily); a renewed profile is reminded again before its new
+    expiry. Returns the profiles reminded now.
+    """
+    if not isinstance(days, int) or not 1 <= days <= 365:
+        raise ValidationError(_("a whole number of days from 1 to 365 is required"), field="days")
+    today = today or timezone.localdate()
+    due = list(CooperationProfile.objects.filter(
+        status=ProfileStatus.PUBLISHED, expires_on__gte=today, expires_on__lte=today + dt.timedelta(days=days),
+    ).exclude(reminded_for=models.F("expires_on")).select_related("organisation", "cluster", "created_by")
+        .order_by("expires_on", "id"))
+    for profile in due:
+        notify(_profile_owners(profile, profile.created_by),
+               subject=_("Profile expiring on %(date)s: %(title)s") % {"date": profile.expires_on,
+                                                                       "title": profile.title},
+               body=_("It leaves the public lists on that date unless you renew it on its page."),
+               link=reverse("cooperation:profile_detail", kwargs={"pk": profile.pk}))
+        profile.reminded_for = profile.expires_on
+        profile.save(update_fields=["reminded_for"])
+    return due
+
+
 @transaction.atomic
 def withdraw_profile(*, user: User, profile: CooperationProfile) -> CooperationProfile:
-    _require_manager(user, profile.organisation)
+    _require_profile_manager(user, profile)
     if profile.status == ProfileStatus.WITHDRAWN:
         raise Conflict(_("this profile is already withdrawn"))
     profile.status = ProfileStatus.WITHDRAWN
@@ -343,9 +439,8 @@ def withdraw_profile(*, user: User, profile: CooperationProfile) -> CooperationP
 # --- procurement opportunities ----------------------------------------------------------------------------
 
 
-@transaction.atomic
-def create_opportunity(*, user: User, buyer: Organisation, data: dict[str, Any]) -> ProcurementOpportunity:
-    _require_manager(user, buyer)
+def _opportunity_values(data: dict[str, Any], *, current: ProcurementOpportunity | None = None) -> dict[str, Any]:
+    """Checked field values of an opportunity, the same for a new one and an edited one."""
     title = _text(data, "title", limit=200)
     description = _text(data, "description", limit=5000)
     how_to_answer = _text(data, "how_to_answer", limit=2000)
@@ -361,27 +456,71 @@ def create_opportunity(*, user: User, buyer: Organisation, data: dict[str, Any])
         raise ValidationError(_("ends before it starts"), field="ends_on")
     deadline = _date(data.get("deadline"), "deadline", required=True)
     assert deadline is not None  # required=True raises instead
-    if deadline < timezone.localdate():
+    # An edit may keep a deadline that has passed (to fix a typo after it), not set a new one in the past.
+    if deadline < timezone.localdate() and (current is None or current.deadline != deadline):
         raise ValidationError(_("the deadline has already passed"), field="deadline")
-    opportunity = ProcurementOpportunity.objects.create(
-        buyer=buyer, title=title, description=description, sector=sector, region=region, starts_on=starts_on,
-        ends_on=ends_on, deadline=deadline, value_band=value_band, social_clauses=clauses,
-        how_to_answer=how_to_answer, languages=languages, cross_border=bool(data.get("cross_border")),
-        created_by=user,
-    )
+    return {"title": title, "description": description, "sector": sector, "region": region, "starts_on": starts_on,
+            "ends_on": ends_on, "deadline": deadline, "value_band": value_band, "social_clauses": clauses,
+            "how_to_answer": how_to_answer, "languages": languages, "cross_border": bool(data.get("cross_border"))}
+
+
+@transaction.atomic
+def create_opportunity(*, user: User, buyer: Organisation, data: dict[str, Any]) -> ProcurementOpportunity:
+    _require_manager(user, buyer)
+    return ProcurementOpportunity.objects.create(buyer=buyer, created_by=user, **_opportunity_values(data))
+
+
+@transaction.atomic
+def update_opportunity(*, user: User, opportunity: ProcurementOpportunity,
+                       data: dict[str, Any]) -> ProcurementOpportunity:
+    """Change an open opportunity (its buyer's managers, with the checks of a new one); followers are told."""
+    _require_manager(user, opportunity.buyer)
+    if opportunity.status != OpportunityStatus.OPEN:
+        raise Conflict(_("this opportunity is %(status)s: it can no longer be changed")
+                       % {"status": opportunity.get_status_display().lower()})
+    if data.get("organisation") not in (None, "", opportunity.buyer_id):
+        raise ValidationError(_("an opportunity cannot move to another buyer"), field="organisation")
+    for name, value in _opportunity_values(data, current=opportunity).items():
+        setattr(opportunity, name, value)
+    opportunity.save()
+    notify(_followers(opportunity=opportunity), subject=_("Opportunity updated: %(title)s")
+           % {"title": opportunity.title}, body=_("An opportunity you follow was updated."),
+           link=reverse("cooperation:opportunity_detail", kwargs={"pk": opportunity.pk}))
+    return opportunity
+
+
+def _end_opportunity(user: User, opportunity: ProcurementOpportunity, status: str) -> ProcurementOpportunity:
+    _require_manager(user, opportunity.buyer)
+    if opportunity.status != OpportunityStatus.OPEN:
+        raise Conflict(_("this opportunity is already %(status)s") % {"status": opportunity.get_status_display()
+                                                                       .lower()})
+    opportunity.status = status
+    opportunity.save(update_fields=["status", "updated_at"])
+    link = reverse("cooperation:opportunity_detail", kwargs={"pk": opportunity.pk})
+    if status == OpportunityStatus.CLOSED:
+        subject = _("Opportunity closed: %(title)s") % {"title": opportunity.title}
+        body = _("The buyer takes no more answers.")
+    else:
+        subject = _("Opportunity withdrawn: %(title)s") % {"title": opportunity.title}
+        body = _("The buyer withdrew it: nothing will be bought through it.")
+    # Those waiting for an answer are told too, so no interest is left hanging without a word.
+    waiting = [person for interest in opportunity.interests.filter(status=InterestStatus.PENDING)
+               .select_related("organisation", "created_by")
+               for person in _owners(interest.organisation, interest.created_by)]
+    notify([*_followers(opportunity=opportunity), *waiting], subject=subject, body=body, link=link)
     return opportunity
 
 
 @transaction.atomic
 def close_opportunity(*, user: User, opportunity: ProcurementOpportunity) -> ProcurementOpportunity:
-    _require_manager(user, opportunity.buyer)
-    if opportunity.status == OpportunityStatus.CLOSED:
-        raise Conflict(_("this opportunity is already closed"))
-    opportunity.status = OpportunityStatus.CLOSED
-    opportunity.save(update_fields=["status"])
-    notify(_followers(opportunity=opportunity), subject=_("Opportunity closed: %(title)s")
-           % {"title": opportunity.title}, body=_("An opportunity you follow is closed."), link="")
-    return opportunity
+    """No more answers are taken (for example once a supplier is chosen); the page stays for the record."""
+    return _end_opportunity(user, opportunity, OpportunityStatus.CLOSED)
+
+
+@transaction.atomic
+def withdraw_opportunity(*, user: User, opportunity: ProcurementOpportunity) -> ProcurementOpportunity:
+    """The purchase is called off; the opportunity stays visible to its buyer and the secretariat only."""
+    return _end_opportunity(user, opportunity, OpportunityStatus.WITHDRAWN)
 
 
 # --- follows and interests --------------------------------------------------------------------------------
@@ -419,8 +558,9 @@ def express_interest(*, user: User, organisation: Organisation, message: str,
                                        message=message, created_by=user)
     link = reverse("cooperation:interest_detail", kwargs={"pk": interest.pk})
     title = interest.target.title
-    owner_creator = profile.created_by if profile else opportunity.created_by  # type: ignore[union-attr]
-    notify(_owners(target_org, owner_creator), subject=_("New interest in %(title)s") % {"title": title},
+    owners = (_profile_owners(profile, profile.created_by) if profile
+              else _owners(target_org, opportunity.created_by))  # type: ignore[union-attr]
+    notify(owners, subject=_("New interest in %(title)s") % {"title": title},
            body=_("%(name)s wrote: %(message)s") % {"name": organisation.name, "message": message}, link=link)
     notify([user], subject=_("Interest sent: %(title)s") % {"title": title},
            body=_("%(owner)s will answer; you will be told.") % {"owner": target_org.name}, link=link)
@@ -429,7 +569,10 @@ def express_interest(*, user: User, organisation: Organisation, message: str,
 
 @transaction.atomic
 def answer_interest(*, user: User, interest: Interest, accept: bool, answer: str = "") -> Interest:
-    _require_manager(user, interest.owner_organisation)
+    if interest.profile is not None:
+        _require_profile_manager(user, interest.profile)
+    else:
+        _require_manager(user, interest.owner_organisation)
     if interest.status != InterestStatus.PENDING:
         raise Conflict(_("this interest was already answered"))
     answer = _text({"answer": answer}, "answer", limit=3000, required=False)
@@ -494,6 +637,9 @@ def record_contract(*, user: User, data: dict[str, Any]) -> Contract:
         interest = Interest.objects.filter(pk=data["interest"], status=InterestStatus.ACCEPTED).first()
         if interest is None:
             raise ValidationError(_("no accepted interest with this number"), field="interest")
+        if cluster is None and interest.profile is not None and interest.profile.cluster_id is not None:
+            # It came through a cluster's profile: the cluster brokered it, and its figures should say so.
+            cluster = interest.profile.cluster
     contract = Contract.objects.create(buyer=buyer, supplier=supplier, value_band=value_band, signed_on=signed_on,
                                        social_clauses_met=clauses, sector=sector, cluster=cluster,
                                        interest=interest, recorded_by=user)

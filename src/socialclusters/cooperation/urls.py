@@ -15,6 +15,7 @@ urlpatterns: list[URLPattern] = [
     path("profiles/<int:pk>/<str:action>/", views.profile_action, name="profile_action"),
     path("opportunities/new/", views.opportunity_new, name="opportunity_new"),
     path("opportunities/<int:pk>/", views.opportunity_detail, name="opportunity_detail"),
+    path("opportunities/<int:pk>/edit/", views.opportunity_edit, name="opportunity_edit"),
     path("opportunities/<int:pk>/<str:action>/", views.opportunity_action, name="opportunity_action"),
     path("interests/<int:pk>/", views.interest_detail, name="interest_detail"),
     path("interests/<int:pk>/answer/", views.interest_answer, name="interest_answer"),

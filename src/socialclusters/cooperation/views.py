@@ -43,7 +43,7 @@ from socialclusters.cooperation.models import (
     SuggestionOptOut,
 )
 from socialclusters.errors import NotFound, PermissionDenied, ValidationError
-from socialclusters.registry.models import Organisation
+from socialclusters.registry.models import Cluster, Organisation
 from socialclusters.web import Audience, access, form_errors
 
 
@@ -64,10 +64,14 @@ def home(request: HttpRequest) -> HttpResponse:
     country = request.GET.get("country", "")[:2]
     section = request.GET.get("section", "")[:1]
     q = request.GET.get("q", "")[:200]
+    raw_cluster = request.GET.get("cluster", "")
+    cluster = int(raw_cluster) if raw_cluster.isdigit() and len(raw_cluster) < 19 else None  # a bigint has 19 digits
+    cluster_obj = Cluster.objects.filter(pk=cluster).first() if cluster else None
     return render(request, "cooperation/home.html", {
-        "profiles": selectors.profile_list(kind=kind, country=country, section=section, q=q)[:100],
-        "opportunities": selectors.opportunity_list(country=country, section=section, q=q)[:100],
-        "filters": {"kind": kind, "country": country, "section": section, "q": q},
+        "profiles": selectors.profile_list(kind=kind, country=country, section=section, q=q, cluster=cluster)[:100],
+        # A cluster's page of profiles is about its profiles: the buyers' opportunities are not the cluster's.
+        "opportunities": [] if cluster else selectors.opportunity_list(country=country, section=section, q=q)[:100],
+        "filters": {"kind": kind, "country": country, "section": section, "q": q}, "cluster": cluster_obj,
     })
 
 
@@ -75,7 +79,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def profile_detail(request: HttpRequest, pk: int) -> HttpResponse:
     profile = selectors.profile_detail(pk, user=_user(request))
     user = _user(request)
-    can_manage = services.manages(user, profile.organisation)
+    can_manage = services.manages_profile(user, profile)
     interest_form = None
     if user is not None:
         organisations = [o for o in _organisations(request) if o.pk != profile.organisation_id]
@@ -93,6 +97,9 @@ def _profile_form(request: HttpRequest, profile: CooperationProfile | None) -> H
     organisations = _organisations(request)
     if profile is not None and profile.organisation not in organisations:
         organisations.append(profile.organisation)
+    clusters = services.managed_clusters(request.user)  # type: ignore[arg-type]
+    if profile is not None and profile.cluster is not None and profile.cluster not in clusters:
+        clusters.append(profile.cluster)
     if not organisations:
         messages.info(request, _("You manage no organisation yet: ask the secretariat to link you to yours."))
         return redirect("cooperation:mine")
@@ -102,12 +109,14 @@ def _profile_form(request: HttpRequest, profile: CooperationProfile | None) -> H
                    "title": profile.title, "description": profile.description,
                    "sectors": ", ".join(s.code for s in profile.sectors.all()),
                    "regions": ", ".join(r.code for r in profile.regions.all()), "languages": profile.languages,
-                   "cross_border": profile.cross_border, "deadline": profile.deadline}
+                   "cross_border": profile.cross_border, "deadline": profile.deadline,
+                   "cluster": profile.cluster_id}
     form = ProfileForm(request.POST or None, initial=initial)
-    form.set_organisations(organisations)
+    form.set_choices(organisations, clusters)
     if request.method == "POST" and form.is_valid():
         with form_errors(form):
-            organisation = next(o for o in organisations if o.pk == form.cleaned_data["organisation"])
+            chosen = form.cleaned_data["organisation"]
+            organisation = next((o for o in organisations if o.pk == chosen), None)
             saved = services.save_profile(user=request.user, organisation=organisation,  # type: ignore[arg-type]
                                           data=form.data_for_service(), profile=profile)
             messages.success(request, _("The profile is saved."))
@@ -126,8 +135,8 @@ def profile_new(request: HttpRequest) -> HttpResponse:
 @access(Audience.SIGNED_IN)
 def profile_edit(request: HttpRequest, pk: int) -> HttpResponse:
     profile = selectors.profile_detail(pk, user=_user(request))
-    if not services.manages(request.user, profile.organisation):  # type: ignore[arg-type]
-        raise PermissionDenied(_("only the organisation's managers may edit this profile"))
+    if not services.manages_profile(request.user, profile):  # type: ignore[arg-type]
+        raise PermissionDenied(_("only the profile's managers may edit it"))
     return _profile_form(request, profile)
 
 
@@ -215,6 +224,29 @@ def opportunity_new(request: HttpRequest) -> HttpResponse:
                                                      "submit": _("Publish")})
 
 
+@access(Audience.SIGNED_IN)
+def opportunity_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    opportunity = selectors.opportunity_detail(pk, user=_user(request))
+    if not services.manages(request.user, opportunity.buyer):  # type: ignore[arg-type]
+        raise PermissionDenied(_("only the buyer's managers may edit this opportunity"))
+    fields = ("title", "description", "starts_on", "ends_on", "deadline", "value_band", "social_clauses",
+              "how_to_answer", "languages", "cross_border")
+    initial = {name: getattr(opportunity, name) for name in fields} | {
+        "organisation": opportunity.buyer_id, "sector": opportunity.sector_id or "",
+        "region": opportunity.region.code if opportunity.region else ""}
+    form = OpportunityForm(request.POST or None, initial=initial)
+    # The buyer is fixed: the field shows it and accepts nothing else.
+    form.set_organisations([opportunity.buyer])
+    if request.method == "POST" and form.is_valid():
+        with form_errors(form):
+            services.update_opportunity(user=request.user, opportunity=opportunity,  # type: ignore[arg-type]
+                                        data=form.cleaned_data)
+            messages.success(request, _("The opportunity is saved."))
+            return redirect("cooperation:opportunity_detail", pk=pk)
+    return render(request, "cooperation/form.html", {"form": form, "title": _("Edit the opportunity"),
+                                                     "submit": _("Save")})
+
+
 @require_POST
 @access(Audience.SIGNED_IN)
 def opportunity_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
@@ -222,6 +254,10 @@ def opportunity_action(request: HttpRequest, pk: int, action: str) -> HttpRespon
     if action == "close":
         services.close_opportunity(user=request.user, opportunity=opportunity)  # type: ignore[arg-type]
         messages.success(request, _("Closed."))
+    elif action == "withdraw":
+        services.withdraw_opportunity(user=request.user, opportunity=opportunity)  # type: ignore[arg-type]
+        messages.success(request, _("Withdrawn."))
+        return redirect("cooperation:mine")
     elif action == "follow":
         following = services.toggle_follow(user=request.user, opportunity=opportunity)  # type: ignore[arg-type]
         messages.success(request, _("You follow this opportunity.") if following
@@ -271,6 +307,7 @@ def mine(request: HttpRequest) -> HttpResponse:
         "organisation_id", flat=True))
     return render(request, "cooperation/mine.html", {
         "profiles": selectors.profiles_of(request.user),  # type: ignore[arg-type]
+        "opportunities": selectors.opportunities_of(request.user),  # type: ignore[arg-type]
         "interests": selectors.interests_involving(request.user)[:100],  # type: ignore[arg-type]
         "organisations": [(o, o.pk in opted_out) for o in organisations],
     })
@@ -598,15 +635,4 @@ def event_print(request: HttpRequest, pk: int) -> HttpResponse:
     event = events.event_detail(pk)
     if not events.can_organise(request.user, event):  # type: ignore[arg-type]
         raise PermissionDenied(_("only the organiser prints the schedule"))
-    times = events.slot_times(event)
-    meetings = event.scheduled_meetings.select_related(
-        "request__requester__user", "request__invitee__user", "request__requester__organisation",
-        "request__invitee__organisation")
-
-    def name(p: Participant) -> str:
-        return f"{p.user.get_full_name() or p.user.get_username()}" + (f" ({p.organisation.name})"
-                                                                        if p.organisation else "")
-
-    rows = [{"start": times[m.slot][0], "end": times[m.slot][1], "table": m.table + 1,
-             "first": name(m.request.requester), "second": name(m.request.invitee)} for m in meetings]
-    return render(request, "cooperation/event_print.html", {"event": event, "rows": rows})
+    return render(request, "cooperation/event_print.html", {"event": event, "rows": events.schedule_rows(event)})

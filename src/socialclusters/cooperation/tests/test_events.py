@@ -3,7 +3,10 @@ bookings that respects availability, agendas by email with an iCalendar file, an
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+import json
 from collections import Counter
 
 import icalendar
@@ -95,3 +98,93 @@ def test_requests_and_answers(make_user):  # type: ignore[no-untyped-def]
         events.build_schedule(user=ana, event=event)
     events.build_schedule(user=organiser, event=event)
     assert [(m.slot, m.table) for m in ScheduledMeeting.objects.filter(event=event)] == [(1, 0)]
+
+
+def test_the_printable_schedule_as_json_and_csv(make_user, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+    from socialclusters.registry.models import OrganisationKind
+    from socialclusters.registry.tests.webworld import organisation
+
+    organiser = make_user(Role.CLUSTER_MANAGER, "org")
+    ana = make_user(username="ana", first_name="Ana", last_name="Lopes")
+    ben, cleo = make_user(username="ben"), make_user(username="cleo")
+    coop = organisation(name="=Coop, Lille", kind=OrganisationKind.COOPERATIVE, country_id="FR")
+    coop.managers.add(ana)
+    start = timezone.now().replace(microsecond=0) + dt.timedelta(days=3)
+    event = events.create_event(user=organiser, data={
+        "title": "Day", "venue": "Lille", "slots": 3, "tables": 1, "slot_minutes": 30, "first_slot_at": start})
+    a = events.register(user=ana, event=event, organisation=coop, available_slots=[0, 1])
+    b = events.register(user=ben, event=event, organisation=None, available_slots=[1])
+    c = events.register(user=cleo, event=event, organisation=None, available_slots=[0, 1, 2])
+    for asker, invited in ((ana, b), (cleo, a)):
+        meeting = events.request_meeting(user=asker, event=event, invitee_id=invited.pk)
+        events.answer_meeting(user=invited.user, meeting=meeting, accept=True)
+    client = Client()
+    client.force_login(organiser)
+    url = f"/api/v1/cooperation/events/{event.pk}/schedule"
+    empty = json.loads(client.get(url).content)
+    assert (empty["count"], empty["status"], empty["items"]) == (0, "", [])
+    events.build_schedule(user=organiser, event=event)
+    data = json.loads(client.get(url).content)
+    assert (data["event"], data["status"], data["count"]) == (event.pk, "optimal", 2)
+    # Ben can only meet in slot 2, so Ana meets Cleo in slot 1 (one table).
+    first, second = data["items"]
+    assert (first["slot"], first["table"], first["first"]["participant"], first["second"]["participant"]) == (
+        1, 1, c.pk, a.pk)
+    assert first["second"] == {"participant": a.pk, "name": "Ana Lopes",
+                               "organisation": {"id": coop.pk, "name": "=Coop, Lille", "country": "FR"},
+                               "label": "Ana Lopes (=Coop, Lille)"}
+    assert (second["slot"], second["first"]["name"], second["second"]["name"]) == (2, "Ana Lopes", "ben")
+    assert dt.datetime.fromisoformat(second["start"]) == start + dt.timedelta(minutes=30)
+    assert dt.datetime.fromisoformat(second["end"]) == start + dt.timedelta(minutes=60)
+
+    response = client.get(url + ".csv")
+    assert response["Content-Type"].startswith("text/csv")
+    lines = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert lines[0] == list(events.SCHEDULE_CSV_COLUMNS)
+    assert len(lines) == 3
+    row = dict(zip(lines[0], lines[2], strict=True))
+    assert (row["slot"], row["table"], row["first_name"], row["first_organisation"], row["second_name"],
+            row["second_organisation"]) == ("2", "1", "Ana Lopes", "'=Coop, Lille", "ben", "")
+    assert dt.datetime.fromisoformat(row["start"]) == start + dt.timedelta(minutes=30)
+    # The page shows the same rows.
+    page = client.get(reverse("cooperation:event_print", kwargs={"pk": event.pk})).content.decode()
+    assert page.index("cleo") < page.index("Ana Lopes (=Coop, Lille)") < page.index(">ben<")
+
+
+def test_a_participants_journey_through_the_api(make_user):  # type: ignore[no-untyped-def]
+    organiser = make_user(Role.CLUSTER_MANAGER, "org")
+    ana, ben = make_user(username="ana"), make_user(username="ben")
+    event = events.create_event(user=organiser, data={
+        "title": "Day", "venue": "Lille", "slots": 3, "tables": 1, "slot_minutes": 30,
+        "first_slot_at": timezone.now() + dt.timedelta(days=3)})
+
+    def client_of(user):  # type: ignore[no-untyped-def]
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(user)
+        client.get("/api/v1/docs")
+        return client
+
+    def post(client, url, body=None):  # type: ignore[no-untyped-def]
+        response = client.post(f"/api/v1/cooperation/events/{event.pk}{url}", data=json.dumps(body or {}),
+                               content_type="application/json", HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value)
+        return response.status_code, json.loads(response.content)
+
+    as_ana, as_ben, as_organiser = client_of(ana), client_of(ben), client_of(organiser)
+    status, bad = post(as_ana, "/registrations", {"available_slots": [0]})
+    assert (status, bad["field"]) == (400, "available_slots")  # slots are numbered from 1
+    assert post(as_ana, "/registrations", {"available_slots": [1, 2]})[0] == 201
+    status, me = post(as_ben, "/registrations", {"available_slots": [2, 3]})
+    assert status == 201
+    people = json.loads(as_ana.get(f"/api/v1/cooperation/events/{event.pk}/people").content)
+    assert [p["participant"] for p in people["items"]] == [me["participant"]]
+    status, sent = post(as_ana, "/requests", {"invitee": me["participant"], "message": "Coffee?"})
+    assert (status, sent["status"], sent["message"]) == (201, "pending", "Coffee?")
+    received = json.loads(as_ben.get(f"/api/v1/cooperation/events/{event.pk}/people").content)["received"]
+    assert [r["id"] for r in received] == [sent["id"]]
+    assert post(as_ana, f"/requests/{sent['id']}/answer", {"accept": True})[0] == 403
+    assert post(as_ben, f"/requests/{sent['id']}/answer", {"accept": True})[1]["status"] == "accepted"
+    assert post(as_ben, "/schedule")[0] == 403
+    status, schedule = post(as_organiser, "/schedule")
+    assert (status, schedule["status"], schedule["count"]) == (200, "optimal", 1)
+    assert (schedule["items"][0]["slot"], schedule["items"][0]["first"]["name"]) == (2, "ana")
+    assert post(as_ana, "/registrations", {"available_slots": [1]})[0] == 409  # closed once built

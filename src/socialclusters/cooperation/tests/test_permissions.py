@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from socialclusters.cooperation import urls
 from socialclusters.cooperation.api import router
+from socialclusters.cooperation.models import MatchingSettings
 from socialclusters.cooperation.tests.world import ROLES, World, build_world
 from socialclusters.web import Audience
 
@@ -39,6 +40,12 @@ ANSWER = {"anonymous": LOGIN, "representative": 404, "manager_own": 302, "manage
           "secretariat": 302}
 BUYER_ACTION = {"anonymous": LOGIN, "representative": 403, "manager_own": 403, "manager_other": 302, "member": 403,
                 "secretariat": 302}
+BUYER_PAGE = BUYER_ACTION | {"manager_other": 200, "secretariat": 200}
+# A cluster's profile: the cluster's managers (manager_own) and the secretariat; managing the cluster organisation
+# that runs it (manager_other) is not enough.
+CLUSTER_ACTION = {"anonymous": LOGIN, "representative": 403, "manager_own": 302, "manager_other": 403,
+                  "member": 403, "secretariat": 302}
+CLUSTER_PAGE = CLUSTER_ACTION | {"manager_own": 200, "secretariat": 200}
 
 Args = Callable[[World], dict[str, Any]]
 
@@ -67,6 +74,15 @@ MATRIX: list[tuple[str, str, Args, str, dict[str, Any], dict[str, Any]]] = [
      {}, SIGNED_IN_ACTION),
     ("close an opportunity", "opportunity_action", lambda w: {"pk": w.opportunity.pk, "action": "close"}, "post",
      {}, BUYER_ACTION),
+    ("withdraw an opportunity", "opportunity_action", lambda w: {"pk": w.opportunity.pk, "action": "withdraw"},
+     "post", {}, BUYER_ACTION),
+    ("edit an opportunity", "opportunity_edit", lambda w: {"pk": w.opportunity.pk}, "get", {}, BUYER_PAGE),
+    ("cluster's profile", "profile_detail", lambda w: {"pk": w.cluster_profile.pk}, "get", {}, PUBLIC),
+    ("edit a cluster's profile", "profile_edit", lambda w: {"pk": w.cluster_profile.pk}, "get", {}, CLUSTER_PAGE),
+    ("renew a cluster's profile", "profile_action", lambda w: {"pk": w.cluster_profile.pk, "action": "renew"},
+     "post", {}, CLUSTER_ACTION),
+    ("withdraw a cluster's profile", "profile_action",
+     lambda w: {"pk": w.cluster_profile.pk, "action": "withdraw"}, "post", {}, CLUSTER_ACTION),
     ("interest", "interest_detail", lambda w: {"pk": w.interest.pk}, "get", {}, PARTIES),
     ("answer an interest", "interest_answer", lambda w: {"pk": w.interest.pk}, "post", {"decision": "accept"},
      ANSWER),
@@ -195,6 +211,59 @@ API_TABLE: list[tuple[str, Callable[[World], str], dict[str, int], Callable[[Wor
      {**dict.fromkeys(R, 404), "anonymous": 401, "manager_own": 200, "manager_other": 200}, None),
     ("GET /cooperation/review", lambda w: "/cooperation/review", SECRETARIAT_ONLY, None),
     ("GET /cooperation/settings", lambda w: "/cooperation/settings", SECRETARIAT_ONLY, None),
+    ("PUT /cooperation/settings", lambda w: "/cooperation/settings", SECRETARIAT_ONLY,
+     lambda w: dict.fromkeys(MatchingSettings.WEIGHT_FIELDS, 1) | {"review_before_publication": True,
+                                                                   "profile_lifetime_days": 180}),
+    # Cluster profiles: only the cluster's managers (manager_own) and the secretariat.
+    ("POST /cooperation/profiles", lambda w: "/cooperation/profiles",
+     {**dict.fromkeys(R, 403), "anonymous": 401, "manager_own": 201, "secretariat": 201},
+     lambda w: {"cluster": w.cluster.pk, "kind": "offer", "title": "Shared laundry", "description": "Together."}),
+    ("PUT /cooperation/profiles/{id}", lambda w: f"/cooperation/profiles/{w.published.pk}",
+     {**dict.fromkeys(R, 403), "anonymous": 401, "manager_own": 200, "secretariat": 200},
+     lambda w: {"kind": "offer", "title": "Laundry and ironing", "description": "We wash and iron."}),
+    ("PUT /cooperation/profiles/{id}", lambda w: f"/cooperation/profiles/{w.cluster_profile.pk}",
+     {**dict.fromkeys(R, 403), "anonymous": 401, "manager_own": 200, "secretariat": 200},
+     lambda w: {"cluster": w.cluster.pk, "kind": "request", "seeking": ["buyers"], "title": "Hotels wanted",
+                "description": "Hotels with linen."}),
+    ("POST /cooperation/profiles/{id}/renew", lambda w: f"/cooperation/profiles/{w.cluster_profile.pk}/renew",
+     {**dict.fromkeys(R, 403), "anonymous": 401, "manager_own": 200, "secretariat": 200}, None),
+    ("POST /cooperation/profiles/{id}/withdraw", lambda w: f"/cooperation/profiles/{w.published.pk}/withdraw",
+     {**dict.fromkeys(R, 403), "anonymous": 401, "manager_own": 200, "secretariat": 200}, None),
+    ("PUT /cooperation/opportunities/{id}", lambda w: f"/cooperation/opportunities/{w.opportunity.pk}",
+     {**dict.fromkeys(R, 403), "anonymous": 401, "manager_other": 200, "secretariat": 200},
+     lambda w: {"title": "Uniform and towel washing", "description": "Weekly.", "deadline": "2099-01-01",
+                "value_band": "50k-250k", "how_to_answer": "Email us"}),
+    ("POST /cooperation/opportunities/{id}/close", lambda w: f"/cooperation/opportunities/{w.opportunity.pk}/close",
+     {**dict.fromkeys(R, 403), "anonymous": 401, "manager_other": 200, "secretariat": 200}, None),
+    ("POST /cooperation/opportunities/{id}/withdraw",
+     lambda w: f"/cooperation/opportunities/{w.opportunity.pk}/withdraw",
+     {**dict.fromkeys(R, 403), "anonymous": 401, "manager_other": 200, "secretariat": 200}, None),
+    # The world's draft is not waiting for review: the secretariat gets past the role check to the conflict.
+    ("POST /cooperation/review/{id}", lambda w: f"/cooperation/review/{w.draft.pk}", SECRETARIAT_ONLY
+     | {"secretariat": 409}, lambda w: {"approve": True}),
+    ("PUT /cooperation/organisations/{id}/opt-out", lambda w: f"/cooperation/organisations/{w.atelier.pk}/opt-out",
+     {**dict.fromkeys(R, 403), "anonymous": 401, "manager_own": 200, "secretariat": 200},
+     lambda w: {"opted_out": True}),
+    # A participant's side of an event: manager_own and manager_other are registered; manager_other asked
+    # manager_own (so asking again is a conflict, asking oneself a bad request).
+    ("GET /cooperation/events/{id}/people", lambda w: f"/cooperation/events/{w.event.pk}/people",
+     {**dict.fromkeys(R, 404), "anonymous": 401, "manager_own": 200, "manager_other": 200}, None),
+    ("POST /cooperation/events/{id}/registrations", lambda w: f"/cooperation/events/{w.event.pk}/registrations",
+     {**dict.fromkeys(R, 201), "anonymous": 401}, lambda w: {"available_slots": [1, 2]}),
+    ("POST /cooperation/events/{id}/requests", lambda w: f"/cooperation/events/{w.event.pk}/requests",
+     {**dict.fromkeys(R, 403), "anonymous": 401, "manager_own": 400, "manager_other": 409},
+     lambda w: {"invitee": w.event.participants.get(user=w.users["manager_own"]).pk}),
+    ("POST /cooperation/events/{id}/requests/{request_id}/answer",
+     lambda w: f"/cooperation/events/{w.event.pk}/requests/{w.meeting.pk}/answer",
+     {**dict.fromkeys(R, 403), "anonymous": 401, "manager_own": 200}, lambda w: {"accept": True}),
+    # No request is accepted yet: the organiser and the secretariat get past the role check to the conflict.
+    ("POST /cooperation/events/{id}/schedule", lambda w: f"/cooperation/events/{w.event.pk}/schedule",
+     {**dict.fromkeys(R, 403), "anonymous": 401, "manager_own": 409, "secretariat": 409}, None),
+    # The whole schedule: the event's organiser (manager_own) and the secretariat; participants see their agenda.
+    ("GET /cooperation/events/{id}/schedule", lambda w: f"/cooperation/events/{w.event.pk}/schedule",
+     {**dict.fromkeys(R, 403), "anonymous": 401, "manager_own": 200, "secretariat": 200}, None),
+    ("GET /cooperation/events/{id}/schedule.csv", lambda w: f"/cooperation/events/{w.event.pk}/schedule.csv",
+     {**dict.fromkeys(R, 403), "anonymous": 401, "manager_own": 200, "secretariat": 200}, None),
 ]
 
 
@@ -218,6 +287,6 @@ def test_api_authorisation(world, role, row):  # type: ignore[no-untyped-def]
     else:
         client.get(f"{API}/docs")
         token = client.cookies["csrftoken"].value if "csrftoken" in client.cookies else ""
-        response = client.post(API + url(world), data=json.dumps(body(world) if body else {}),
-                               content_type="application/json", HTTP_X_CSRFTOKEN=token)
+        response = client.generic(method, API + url(world), data=json.dumps(body(world) if body else {}),
+                                  content_type="application/json", HTTP_X_CSRFTOKEN=token)
     assert response.status_code == expected[role], response.content[:300]

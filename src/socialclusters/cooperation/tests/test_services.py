@@ -4,6 +4,7 @@ contracts, procurement figures, suggestions with reasons and opt-outs, cross-bor
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
 from django.core import mail
@@ -249,3 +250,85 @@ def test_the_secretariat_browses_every_model_in_the_admin(world, client):  # typ
     for model in models_here:
         url = reverse(f"admin:cooperation_{model._meta.model_name}_changelist")
         assert client.get(url).status_code == 200, url
+
+
+def _api_client(user):  # type: ignore[no-untyped-def]
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    client.get("/api/v1/docs")
+    return client
+
+
+def _send(client, method: str, url: str, body: dict) -> tuple[int, dict]:  # type: ignore[no-untyped-def,type-arg]
+    import json
+
+    response = client.generic(method, "/api/v1" + url, data=json.dumps(body), content_type="application/json",
+                              HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value)
+    return response.status_code, json.loads(response.content)
+
+
+def test_the_secretariat_reviews_and_owners_manage_profiles_through_the_api(world):  # type: ignore[no-untyped-def]
+    secretariat, owner = world.users["secretariat"], world.users["manager_own"]
+    services.update_matching_settings(user=secretariat, weights=services.matching_settings().__dict__,
+                                      review_before_publication=True, profile_lifetime_days=30)
+    as_owner = _api_client(owner)
+    status, out = _send(as_owner, "POST", f"/cooperation/profiles/{world.draft.pk}/publish", {})
+    assert (status, out["status"]) == (200, "submitted")
+    reviewer = _api_client(secretariat)
+    status, out = _send(reviewer, "POST", f"/cooperation/review/{world.draft.pk}", {"approve": False, "reason": ""})
+    assert (status, out["field"]) == (400, "reason")
+    status, out = _send(reviewer, "POST", f"/cooperation/review/{world.draft.pk}",
+                        {"approve": False, "reason": "Say which hotels."})
+    assert (status, out["status"]) == (200, "returned")
+    assert InboxMessage.objects.filter(recipient=owner, body__contains="Say which hotels.").exists()
+    status, out = _send(as_owner, "PUT", f"/cooperation/profiles/{world.draft.pk}",
+                        {"kind": "request", "seeking": ["buyers"], "title": "Hotels in Paris 10e",
+                         "description": "Hotels that need linen washed.", "regions": ["FR101"]})
+    assert (status, out["title"], out["regions"], out["status"]) == (200, "Hotels in Paris 10e", ["FR101"],
+                                                                     "returned")
+    _send(as_owner, "POST", f"/cooperation/profiles/{world.draft.pk}/publish", {})
+    status, out = _send(reviewer, "POST", f"/cooperation/review/{world.draft.pk}", {"approve": True})
+    assert (status, out["status"], out["expires_on"]) == (
+        200, "published", (timezone.localdate() + dt.timedelta(days=30)).isoformat())
+    status, out = _send(as_owner, "POST", f"/cooperation/profiles/{world.draft.pk}/withdraw", {})
+    assert (status, out["status"]) == (200, "withdrawn")
+    assert world.draft not in selectors.live_profiles()
+
+
+def test_opting_out_through_the_api(world):  # type: ignore[no-untyped-def]
+    client = _api_client(world.users["manager_own"])
+    status, out = _send(client, "PUT", f"/cooperation/organisations/{world.atelier.pk}/opt-out", {"opted_out": True})
+    assert (status, out) == (200, {"organisation": world.atelier.pk, "opted_out": True})
+    assert world.atelier not in [s.organisation for s in selectors.suggestions(organisation=world.buyer)]
+    status, out = _send(client, "PUT", f"/cooperation/organisations/{world.atelier.pk}/opt-out", {"opted_out": False})
+    assert out["opted_out"] is False
+    assert world.atelier in [s.organisation for s in selectors.suggestions(organisation=world.buyer)]
+
+
+def test_managers_are_reminded_once_before_a_profile_expires(world, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+    from django.core.management import call_command
+
+    owner, today = world.users["manager_own"], timezone.localdate()
+    CooperationProfile.objects.filter(pk=world.published.pk).update(expires_on=today + dt.timedelta(days=10))
+    CooperationProfile.objects.filter(pk=world.cluster_profile.pk).update(expires_on=today + dt.timedelta(days=40))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.remind_expiring_profiles(days=14) == [world.published]
+    assert [m.to for m in mail.outbox] == [[owner.email]]
+    assert mail.outbox[0].subject.startswith("Profile expiring on")
+    assert services.remind_expiring_profiles(days=14) == []  # once per expiry date
+    assert services.remind_expiring_profiles(days=45) == [world.cluster_profile]
+    # Renewed, it is reminded again before its new expiry date, not before.
+    world.published.refresh_from_db()
+    services.renew_profile(user=owner, profile=world.published)
+    assert services.remind_expiring_profiles(days=14) == []
+    later = world.published.expires_on - dt.timedelta(days=3)
+    assert [p.pk for p in services.remind_expiring_profiles(days=14, today=later)] == [world.published.pk]
+    with pytest.raises(errors.ValidationError) as caught:
+        services.remind_expiring_profiles(days=0)
+    assert caught.value.field == "days"
+    CooperationProfile.objects.filter(pk=world.published.pk).update(expires_on=today + dt.timedelta(days=1))
+    out = io.StringIO()
+    call_command("remind_profiles", "--days", "2", stdout=out)
+    assert f"profile {world.published.pk} expires on" in out.getvalue()

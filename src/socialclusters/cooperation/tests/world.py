@@ -19,7 +19,7 @@ from socialclusters.cooperation.models import (
     ProcurementOpportunity,
 )
 from socialclusters.registry import models
-from socialclusters.registry.tests.webworld import organisation
+from socialclusters.registry.tests.webworld import cluster, organisation
 
 ROLES = ("anonymous", "representative", "manager_own", "manager_other", "member", "secretariat")
 
@@ -35,6 +35,11 @@ class World:
     event: Event  # organised by manager_own; manager_own and manager_other registered
     meeting: MeetingRequest  # manager_other asks manager_own, pending
     users: dict[str, User | None]
+    # A published social economy cluster managed by manager_own, run by cluster_org (whose own manager is
+    # manager_other: managing the cluster organisation is not managing the cluster).
+    cluster: models.Cluster
+    cluster_org: models.Organisation
+    cluster_profile: CooperationProfile  # published request on behalf of the cluster
 
 
 def build_world(make_user: Any) -> World:
@@ -82,5 +87,19 @@ def build_world(make_user: Any) -> World:
     theirs = events.register(user=other, event=event, organisation=buyer, available_slots=[1, 2])
     meeting = events.request_meeting(user=other, event=event, invitee_id=mine.pk)
     assert theirs.pk != mine.pk
+    cluster_org = organisation(name="Paris Laundry Network", kind=models.OrganisationKind.CLUSTER_ORGANISATION,
+                               country_id="FR", city="Paris", website="https://network.example.org")
+    cluster_org.managers.add(users["manager_other"])
+    the_cluster = cluster(name="Paris Clean Textiles Cluster", managing_organisation=cluster_org,
+                          kind=models.ClusterKind.SOCIAL_ECONOMY, website="https://cluster.example.org")
+    the_cluster.managers.add(owner)
+    the_cluster.sectors.add(laundry)
+    the_cluster.regions.add(models.Region.objects.get(code="FR10", version="2021"))
+    cluster_profile = services.save_profile(user=owner, organisation=None, data={
+        "cluster": the_cluster.pk, "kind": "request", "seeking": ["buyers", "partners"],
+        "title": "Hotels and hospitals for our laundries",
+        "description": "The cluster's laundries look for hotels and hospitals with linen to wash."})
+    services.publish_profile(user=owner, profile=cluster_profile)
     return World(atelier=atelier, buyer=buyer, published=published, draft=draft, opportunity=opportunity,
-                 interest=interest, event=event, meeting=meeting, users=users)
+                 interest=interest, event=event, meeting=meeting, users=users, cluster=the_cluster,
+                 cluster_org=cluster_org, cluster_profile=cluster_profile)
