@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 from django.utils import translation
 
 from socialclusters.accounts.models import Role
+from socialclusters.tests.browser import CHROMIUM_ARGS, BrowserProblems
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 
 @pytest.fixture(scope="session")
@@ -92,3 +98,34 @@ def reference_data_for_browser_tests(request):  # type: ignore[no-untyped-def]
 
     if not Region.objects.exists():
         load_reference_data()
+
+
+@pytest.fixture
+def browser_problems() -> BrowserProblems:
+    """What the ``page`` fixture's browser reports; a test that provokes a console error says so with
+    ``browser_problems.tolerate(...)``."""
+    return BrowserProblems()
+
+
+@pytest.fixture
+def page(browser_executable: str, browser_problems: BrowserProblems, monkeypatch: pytest.MonkeyPatch) -> Iterator[Page]:
+    """A tab of headless Chromium driven by Playwright. At teardown everything is closed, and any console error
+    or warning or uncaught script error in any tab of its context fails the test, unless the test tolerates it."""
+    from playwright.sync_api import sync_playwright
+
+    # Between two calls, Playwright's sync API leaves its event loop marked as running in the test's thread, and
+    # Django then refuses the ORM there as if in async code. Nothing async touches the database in that thread,
+    # and the live server's own thread has no loop: the check would only stop the test checking its data.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=browser_executable, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context()
+            context.on("console", lambda message: browser_problems.console_message(message.type, message.text))
+            context.on("weberror", lambda web_error: browser_problems.script_error(str(web_error.error)))
+            yield context.new_page()
+        finally:
+            browser.close()
+    unexpected = browser_problems.unexpected()
+    if unexpected:
+        pytest.fail("The browser reported problems:\n" + "\n".join(unexpected), pytrace=False)

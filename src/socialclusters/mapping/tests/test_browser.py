@@ -11,8 +11,6 @@ from socialclusters.registry import models
 from socialclusters.registry.tests.factories import ClusterFactory, MembershipFactory, OrganisationFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 
 
 @pytest.fixture
@@ -34,62 +32,52 @@ def map_data():  # type: ignore[no-untyped-def]
     api.forget()
 
 
-def test_map_journey(live_server, browser_executable, map_data):  # type: ignore[no-untyped-def]
-    from playwright.sync_api import expect, sync_playwright
+def test_map_journey(live_server, map_data, page):  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
 
-    problems: list[str] = []
     level2, level3 = (models.Region.objects.filter(level=level).count() for level in (2, 3))
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=browser_executable, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1300, "height": 900}, accept_downloads=True)
-            page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}")
-                    if msg.type in {"error", "warning"} else None)
-            page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-            page.goto(f"{live_server.url}/map/")
-            expect(page.locator("#atlas-map[data-ready='1']")).to_be_attached()
-            assert page.locator("path.atlas-region").count() == level2
+    page.set_viewport_size({"width": 1300, "height": 900})
+    page.goto(f"{live_server.url}/map/")
+    expect(page.locator("#atlas-map[data-ready='1']")).to_be_attached()
+    assert page.locator("path.atlas-region").count() == level2
 
-            # Switch indicator and level with the keyboard-usable form controls.
-            page.get_by_label("Indicator").select_option("organisations")
-            page.get_by_label("Regions", exact=True).select_option("3")
-            expect(page).to_have_url(re.compile(r"indicator=organisations&level=3"))
-            expect(page.locator("#legend-heading")).to_have_text("Organisations in the registry")
-            expect(page.locator("#atlas-rows tr").first).to_have_attribute("data-code", "FR101")
-            expect(page.locator("path.atlas-region")).to_have_count(level3)
+    # Switch indicator and level with the keyboard-usable form controls.
+    page.get_by_label("Indicator").select_option("organisations")
+    page.get_by_label("Regions", exact=True).select_option("3")
+    expect(page).to_have_url(re.compile(r"indicator=organisations&level=3"))
+    expect(page.locator("#legend-heading")).to_have_text("Organisations in the registry")
+    expect(page.locator("#atlas-rows tr").first).to_have_attribute("data-code", "FR101")
+    expect(page.locator("path.atlas-region")).to_have_count(level3)
 
-            # Click a region on the map: Paris is the only region in the top class.
-            top_class = len(page.locator("#atlas-legend .legend-list li").all()) - 2
-            page.locator(f"path.atlas-class-{top_class}").first.click(force=True)
-            expect(page.locator("#panel-heading")).to_have_text("FR101 Paris")
-            expect(page.locator("#atlas-panel-body")).to_contain_text("Pôle parisien")
-            page.get_by_role("button", name="Compare").click()
+    # Click a region on the map: Paris is the only region in the top class.
+    top_class = len(page.locator("#atlas-legend .legend-list li").all()) - 2
+    page.locator(f"path.atlas-class-{top_class}").first.click(force=True)
+    expect(page.locator("#panel-heading")).to_have_text("FR101 Paris")
+    expect(page.locator("#atlas-panel-body")).to_contain_text("Pôle parisien")
+    page.get_by_role("button", name="Compare").click()
 
-            # A second region from the table (the keyboard route), then compare both.
-            page.get_by_label("Find a region").fill("DE300")
-            page.locator("#atlas-rows tr[data-code='DE300'] .select-region").click()
-            expect(page.locator("#panel-heading")).to_contain_text("DE300")
-            page.get_by_role("button", name="Compare").click()
-            table = page.locator("#compare-table")
-            expect(table).to_contain_text("FR101 Paris")
-            expect(table).to_contain_text("DE300")
-            expect(page).to_have_url(re.compile(r"compare=FR101%2CDE300|compare=FR101,DE300"))
+    # A second region from the table (the keyboard route), then compare both.
+    page.get_by_label("Find a region").fill("DE300")
+    page.locator("#atlas-rows tr[data-code='DE300'] .select-region").click()
+    expect(page.locator("#panel-heading")).to_contain_text("DE300")
+    page.get_by_role("button", name="Compare").click()
+    table = page.locator("#compare-table")
+    expect(table).to_contain_text("FR101 Paris")
+    expect(table).to_contain_text("DE300")
+    expect(page).to_have_url(re.compile(r"compare=FR101%2CDE300|compare=FR101,DE300"))
 
-            # Export the view as a PNG, with both regions outlined.
-            href = page.locator("#download-png").get_attribute("href")
-            assert "highlight=" in href
-            with page.expect_download() as download:
-                page.locator("#download-png").click()
-            path = download.value.path()
-            with open(path, "rb") as image:
-                assert image.read(8) == b"\x89PNG\r\n\x1a\n"
+    # Export the view as a PNG, with both regions outlined.
+    href = page.locator("#download-png").get_attribute("href")
+    assert "highlight=" in href
+    with page.expect_download() as download:
+        page.locator("#download-png").click()
+    path = download.value.path()
+    with open(path, "rb") as image:
+        assert image.read(8) == b"\x89PNG\r\n\x1a\n"
 
-            # The URL alone restores the view: indicator, level, panel and comparison.
-            shared = page.url
-            other = browser.new_page()
-            other.goto(shared)
-            expect(other.locator("#panel-heading")).to_contain_text("DE300")
-            expect(other.locator("#compare-table")).to_contain_text("FR101 Paris")
-        finally:
-            browser.close()
-    assert problems == []
+    # The URL alone restores the view: indicator, level, panel and comparison.
+    shared = page.url
+    other = page.context.new_page()
+    other.goto(shared)
+    expect(other.locator("#panel-heading")).to_contain_text("DE300")
+    expect(other.locator("#compare-table")).to_contain_text("FR101 Paris")

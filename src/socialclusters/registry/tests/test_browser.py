@@ -17,11 +17,10 @@ from socialclusters.accounts.models import Role
 from socialclusters.registry import models
 from socialclusters.registry.tests.factories import MembershipFactory, SourceFactory
 from socialclusters.registry.tests.webworld import cluster, organisation
+from socialclusters.tests.browser import sign_in, sign_out
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 NEW_DESCRIPTION = "Forty partners now share a repair workshop and a food hub."
 
 
@@ -46,88 +45,63 @@ def journey_data(make_user, password, settings):  # type: ignore[no-untyped-def]
     return {"password": password, "atelier": atelier, "pole": pole}
 
 
-def _sign_in(page, base: str, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
-
-
-def _sign_out(page) -> None:  # type: ignore[no-untyped-def]
-    page.get_by_role("button", name=re.compile("^Sign out")).click()
-    page.wait_for_load_state()
-
-
-def test_search_edit_validate_journey(live_server, browser_executable, journey_data):  # type: ignore[no-untyped-def]
-    from playwright.sync_api import expect, sync_playwright
+def test_search_edit_validate_journey(live_server, journey_data, page):  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
 
     base = live_server.url
     pole = journey_data["pole"]
-    problems: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=browser_executable, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}")
-                    if msg.type in {"error", "warning"} else None)
-            page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
 
-            # A keyboard user: Tab reaches the skip link, Enter jumps to the content, Tab reaches the search box.
-            page.goto(f"{base}/organisations/")
-            page.keyboard.press("Tab")
-            expect(page.locator(".skip-link")).to_be_focused()
-            page.keyboard.press("Enter")
-            page.keyboard.press("Tab")
-            search = page.get_by_role("searchbox", name="Search")
-            expect(search).to_be_focused()
+    # A keyboard user: Tab reaches the skip link, Enter jumps to the content, Tab reaches the search box.
+    page.goto(f"{base}/organisations/")
+    page.keyboard.press("Tab")
+    expect(page.locator(".skip-link")).to_be_focused()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    search = page.get_by_role("searchbox", name="Search")
+    expect(search).to_be_focused()
 
-            # Typing filters the list in place (htmx) and the count is announced.
-            page.keyboard.type("atelier")
-            expect(page.locator("#result-count")).to_contain_text("1 organisation found")
-            expect(page.locator("#results .result")).to_have_count(1)
-            expect(page).to_have_url(re.compile(r"/organisations/\?q=atelier"))
-            expect(page.get_by_role("link", name="CSV", exact=True)).to_have_attribute(
-                "href", re.compile(r"/api/v1/organisations\.csv\?q=atelier"))
+    # Typing filters the list in place (htmx) and the count is announced.
+    page.keyboard.type("atelier")
+    expect(page.locator("#result-count")).to_contain_text("1 organisation found")
+    expect(page.locator("#results .result")).to_have_count(1)
+    expect(page).to_have_url(re.compile(r"/organisations/\?q=atelier"))
+    expect(page.get_by_role("link", name="CSV", exact=True)).to_have_attribute(
+        "href", re.compile(r"/api/v1/organisations\.csv\?q=atelier"))
 
-            # The organisation page, with its map drawn by Leaflet from our own API.
-            page.get_by_role("link", name="Atelier Solidaire du Rhône").click()
-            expect(page.get_by_role("heading", level=1)).to_have_text("Atelier Solidaire du Rhône")
-            map_element = page.locator(".map.leaflet-container")
-            expect(map_element).to_be_visible()
-            expect(map_element).to_have_attribute("tabindex", "0")  # Leaflet's arrow and +/- keys
-            expect(map_element).to_have_attribute("aria-label", re.compile("arrow keys"))
-            expect(page.locator("path.map-region")).to_have_count(1)
-            expect(page.locator("figcaption")).to_contain_text("FRK26")
-            expect(page.locator(".leaflet-control-attribution")).to_contain_text("© EuroGeographics")
+    # The organisation page, with its map drawn by Leaflet from our own API.
+    page.get_by_role("link", name="Atelier Solidaire du Rhône").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Atelier Solidaire du Rhône")
+    map_element = page.locator(".map.leaflet-container")
+    expect(map_element).to_be_visible()
+    expect(map_element).to_have_attribute("tabindex", "0")  # Leaflet's arrow and +/- keys
+    expect(map_element).to_have_attribute("aria-label", re.compile("arrow keys"))
+    expect(page.locator("path.map-region")).to_have_count(1)
+    expect(page.locator("figcaption")).to_contain_text("FRK26")
+    expect(page.locator(".leaflet-control-attribution")).to_contain_text("© EuroGeographics")
 
-            # The cluster manager edits the cluster; the change waits for validation.
-            _sign_in(page, base, "claire", journey_data["password"])
-            page.goto(f"{base}/clusters/{pole.pk}/")
-            page.get_by_role("link", name="Edit this profile").click()
-            page.get_by_label("Description").fill(NEW_DESCRIPTION)
-            page.get_by_role("button", name="Send for validation").click()
-            expect(page.locator(".messages")).to_contain_text("sent to the secretariat")
-            expect(page.locator(".status-submitted")).to_be_visible()
-            page.goto(f"{base}/clusters/{pole.pk}/")
-            expect(page.locator("main")).not_to_contain_text(NEW_DESCRIPTION)
-            _sign_out(page)
+    # The cluster manager edits the cluster; the change waits for validation.
+    sign_in(page, base, "claire", journey_data["password"])
+    page.goto(f"{base}/clusters/{pole.pk}/")
+    page.get_by_role("link", name="Edit this profile").click()
+    page.get_by_label("Description").fill(NEW_DESCRIPTION)
+    page.get_by_role("button", name="Send for validation").click()
+    expect(page.locator(".messages")).to_contain_text("sent to the secretariat")
+    expect(page.locator(".status-submitted")).to_be_visible()
+    page.goto(f"{base}/clusters/{pole.pk}/")
+    expect(page.locator("main")).not_to_contain_text(NEW_DESCRIPTION)
+    sign_out(page)
 
-            # The secretariat validates it.
-            _sign_in(page, base, "sam", journey_data["password"])
-            page.get_by_role("link", name="Validation").click()
-            expect(page.locator(".diff-new")).to_contain_text(NEW_DESCRIPTION)
-            page.get_by_role("button", name="Validate").click()
-            expect(page.locator(".messages")).to_contain_text("validated")
-            expect(page.locator("main")).to_contain_text("No change is waiting for validation.")
-            _sign_out(page)
+    # The secretariat validates it.
+    sign_in(page, base, "sam", journey_data["password"])
+    page.get_by_role("link", name="Validation").click()
+    expect(page.locator(".diff-new")).to_contain_text(NEW_DESCRIPTION)
+    page.get_by_role("button", name="Validate").click()
+    expect(page.locator(".messages")).to_contain_text("validated")
+    expect(page.locator("main")).to_contain_text("No change is waiting for validation.")
+    sign_out(page)
 
-            # The public page shows the new value.
-            page.goto(f"{base}/clusters/{pole.pk}/")
-            expect(page.locator(".lead")).to_contain_text(NEW_DESCRIPTION)
-        finally:
-            browser.close()
-
-    assert problems == [], "\n".join(problems)
+    # The public page shows the new value.
+    page.goto(f"{base}/clusters/{pole.pk}/")
+    expect(page.locator(".lead")).to_contain_text(NEW_DESCRIPTION)
     pole.refresh_from_db()
     assert pole.description == NEW_DESCRIPTION

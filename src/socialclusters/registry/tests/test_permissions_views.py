@@ -10,13 +10,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.test import Client
 from django.urls import URLPattern, get_resolver, reverse
 
 from socialclusters.registry.tests.webworld import ROLES, World, build_world
+from socialclusters.tests.matrix import LOGIN, assert_answer
 from socialclusters.web import Audience
 
-LOGIN = "login"  # expected: a redirect to the sign-in page
 R = ROLES  # anonymous, representative, manager_own, manager_other, member, secretariat
 
 PUBLIC = dict.fromkeys(R, 200)
@@ -80,18 +79,8 @@ def world(make_user) -> World:  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("row", MATRIX, ids=[m[0] for m in MATRIX])
 def test_who_may_use_each_page(world, role, row):  # type: ignore[no-untyped-def]
     case, name, args, method, data, expected = row
-    client = Client()
-    user = world.users[role]
-    if user is not None:
-        client.force_login(user)
-    url = reverse(name, kwargs=args(world))
-    response = getattr(client, method)(url, data)
-    want = expected[role]
-    if want == LOGIN:
-        assert response.status_code == 302, f"{case} as {role}: {response.status_code}"
-        assert response["Location"].startswith(reverse("accounts:login")), response["Location"]
-    else:
-        assert response.status_code == want, f"{case} as {role}: expected {want}, got {response.status_code}"
+    assert_answer(world.users[role], method, reverse(name, kwargs=args(world)), data, expected[role],
+                  case=f"{case} as {role}")
 
 
 def _patterns(urlconf_module: str) -> list[URLPattern]:

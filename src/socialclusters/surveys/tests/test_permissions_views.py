@@ -7,16 +7,15 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from socialclusters.registry.tests.webworld import ROLES
 from socialclusters.surveys import urls
 from socialclusters.surveys.tests.world import SurveyWorld, build_survey_world
+from socialclusters.tests.matrix import LOGIN, assert_answer
 from socialclusters.web import Audience
 
-LOGIN = "login"
 R = ROLES
 PUBLIC = dict.fromkeys(R, 200)
 SECRETARIAT_PAGE = {"anonymous": LOGIN} | dict.fromkeys(R[1:5], 403) | {"secretariat": 200}
@@ -73,17 +72,8 @@ def sworld(world, se_questionnaire) -> SurveyWorld:  # type: ignore[no-untyped-d
 @pytest.mark.parametrize("row", MATRIX, ids=[m[0] for m in MATRIX])
 def test_who_may_use_each_page(sworld, role, row):  # type: ignore[no-untyped-def]
     case, name, args, method, data, expected = row
-    client = Client()
-    user = sworld.users[role]
-    if user is not None:
-        client.force_login(user)
-    response = getattr(client, method)(reverse(name, kwargs=args(sworld)), data)
-    want = expected[role]
-    if want == LOGIN:
-        assert response.status_code == 302, f"{case} as {role}: {response.status_code}"
-        assert response["Location"].startswith(reverse("accounts:login"))
-    else:
-        assert response.status_code == want, f"{case} as {role}: expected {want}, got {response.status_code}"
+    assert_answer(sworld.users[role], method, reverse(name, kwargs=args(sworld)), data, expected[role],
+                  case=f"{case} as {role}")
 
 
 def test_the_matrix_covers_every_url():

@@ -16,9 +16,6 @@ from socialclusters.workinggroup.tests.factories import MOTIVATION, CallFactory,
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-
 
 @pytest.fixture
 def journey(make_user, password):  # type: ignore[no-untyped-def]
@@ -36,61 +33,51 @@ def journey(make_user, password):  # type: ignore[no-untyped-def]
     return {"call": call, "password": password}
 
 
-def test_a_newcomer_applies_and_the_secretariat_sends_the_decisions(live_server, browser_executable, journey, settings):  # type: ignore[no-untyped-def]
-    from playwright.sync_api import expect, sync_playwright
+def test_a_newcomer_applies_and_the_secretariat_sends_the_decisions(  # type: ignore[no-untyped-def]
+        live_server, journey, settings, page, browser_problems):
+    from playwright.sync_api import expect
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     base = live_server.url
-    problems: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=browser_executable, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}")
-                    if msg.type in {"error", "warning"} else None)
-            page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-
-            page.goto(f"{base}/workinggroup/")
-            page.get_by_role("link", name="Expert group on social economy clusters").click()
-            page.get_by_role("link", name="Apply").click()
-            expect(page.get_by_role("heading", level=1)).to_contain_text("Apply to")
-            page.get_by_role("textbox", name="Full name").fill("Ioana Dumitru")
-            page.get_by_role("textbox", name="Email").fill("ioana@example.org")
-            page.get_by_role("textbox", name="Organisation").fill("Asociatia Rurala")
-            page.get_by_role("combobox", name="Country").select_option("RO")
-            page.get_by_label("Social economy organisation or network").check()
-            page.get_by_label("rural development").check()
-            page.get_by_label("English").check()
-            page.get_by_role("checkbox", name=re.compile("Constitutive meeting")).check()
-            page.get_by_role("textbox", name="Motivation").fill("Too short")
-            page.get_by_label(re.compile("^I have read the privacy notice")).check()
-            page.get_by_role("button", name="Send my application").click()
-            expect(page.get_by_role("alert").first).to_be_visible()
-            expect(page.locator(".field-error")).to_contain_text("please write at least")
-            page.get_by_role("textbox", name="Motivation").fill(MOTIVATION)
-            page.get_by_role("button", name="Send my application").click()
-            expect(page.get_by_role("heading", level=1)).to_contain_text("your application is received")
-
-            page.goto(f"{base}/accounts/login/?next=/workinggroup/secretariat/calls/expert-group/selection/")
-            page.get_by_label("Username").fill("sam")
-            page.get_by_label("Password").fill(journey["password"])
-            page.get_by_role("button", name="Sign in").click()
-            page.get_by_role("button", name="Run the selection").click()
-            expect(page.get_by_text(re.compile("^Proven optimal"))).to_be_visible()
-            expect(page.get_by_role("heading", name="Proposed members and what each adds")).to_be_visible()
-            expect(page.locator("table").first).to_contain_text("Ioana Dumitru")  # the only one for rural development
-            rationale = page.get_by_role("textbox", name="Rationale of the decision")
-            rationale.fill("Rural development is covered; three countries.")
-            page.get_by_role("button", name="Record this group as the decision").click()
-            expect(page.get_by_role("heading", level=1)).to_have_text("Decision emails")
-            mail.outbox.clear()
-            page.get_by_role("button", name=re.compile("^Send the decisions")).click()
-            expect(page.locator(".messages")).to_contain_text("4 applicants were told the decision by email")
-        finally:
-            browser.close()
     # The refused form answers 400 on purpose (the browser logs that); nothing else may appear.
-    assert [p for p in problems if "status of 400" not in p] == []
-    assert len(problems) <= 1
+    browser_problems.tolerate("status of 400", at_most=1)
+
+    page.goto(f"{base}/workinggroup/")
+    page.get_by_role("link", name="Expert group on social economy clusters").click()
+    page.get_by_role("link", name="Apply").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Apply to")
+    page.get_by_role("textbox", name="Full name").fill("Ioana Dumitru")
+    page.get_by_role("textbox", name="Email").fill("ioana@example.org")
+    page.get_by_role("textbox", name="Organisation").fill("Asociatia Rurala")
+    page.get_by_role("combobox", name="Country").select_option("RO")
+    page.get_by_label("Social economy organisation or network").check()
+    page.get_by_label("rural development").check()
+    page.get_by_label("English").check()
+    page.get_by_role("checkbox", name=re.compile("Constitutive meeting")).check()
+    page.get_by_role("textbox", name="Motivation").fill("Too short")
+    page.get_by_label(re.compile("^I have read the privacy notice")).check()
+    page.get_by_role("button", name="Send my application").click()
+    expect(page.get_by_role("alert").first).to_be_visible()
+    expect(page.locator(".field-error")).to_contain_text("please write at least")
+    page.get_by_role("textbox", name="Motivation").fill(MOTIVATION)
+    page.get_by_role("button", name="Send my application").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("your application is received")
+
+    page.goto(f"{base}/accounts/login/?next=/workinggroup/secretariat/calls/expert-group/selection/")
+    page.get_by_label("Username").fill("sam")
+    page.get_by_label("Password").fill(journey["password"])
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Run the selection").click()
+    expect(page.get_by_text(re.compile("^Proven optimal"))).to_be_visible()
+    expect(page.get_by_role("heading", name="Proposed members and what each adds")).to_be_visible()
+    expect(page.locator("table").first).to_contain_text("Ioana Dumitru")  # the only one for rural development
+    rationale = page.get_by_role("textbox", name="Rationale of the decision")
+    rationale.fill("Rural development is covered; three countries.")
+    page.get_by_role("button", name="Record this group as the decision").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Decision emails")
+    mail.outbox.clear()
+    page.get_by_role("button", name=re.compile("^Send the decisions")).click()
+    expect(page.locator(".messages")).to_contain_text("4 applicants were told the decision by email")
     assert sorted(m.to[0] for m in mail.outbox) == sorted(
         ["ioana@example.org", "expert0@example.org", "expert1@example.org", "expert2@example.org"])
     assert Application.objects.get(email="ioana@example.org").outcome == Outcome.SELECTED

@@ -16,6 +16,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from socialclusters.tests.matrix import LOGIN, assert_answer
 from socialclusters.web import Audience
 from socialclusters.workinggroup import services
 from socialclusters.workinggroup.api import router
@@ -23,7 +24,6 @@ from socialclusters.workinggroup.tests.factories import ROLES, World
 
 pytestmark = pytest.mark.django_db
 
-LOGIN = "login"
 R = ROLES  # anonymous, representative, cluster_manager, member, secretariat, reviewer
 
 
@@ -140,17 +140,8 @@ MATRIX: list[tuple[str, str, Args, str, Callable[[World], dict[str, Any]], dict[
 @pytest.mark.parametrize("row", MATRIX, ids=[m[0] for m in MATRIX])
 def test_who_may_use_each_page(world, role, row):
     case, name, args, method, data, expected = row
-    client = Client()
-    user = world.users[role]
-    if user is not None:
-        client.force_login(user)
-    response = getattr(client, method)(reverse(f"workinggroup:{name}", kwargs=args(world)), data(world))
-    want = expected[role]
-    if want == LOGIN:
-        assert response.status_code == 302, f"{case} as {role}: {response.status_code}"
-        assert response["Location"].startswith(reverse("accounts:login"))
-    else:
-        assert response.status_code == want, f"{case} as {role}: expected {want}, got {response.status_code}"
+    assert_answer(world.users[role], method, reverse(f"workinggroup:{name}", kwargs=args(world)), data(world),
+                  expected[role], case=f"{case} as {role}")
 
 
 def test_the_matrix_covers_every_url_and_every_view_declares_its_audience():
