@@ -1,9 +1,11 @@
 """Benchmark: partner suggestions among 1,000,000 organisations, our index against scoring everyone with pandas.
 
 Ours is ``socialclusters.analysis.matchmaking.MatchIndex``: built once (TF-IDF of character n-grams
-reduced by truncated SVD, candidates grouped in blocks that share every structured feature, inverted lists
-of the distinct texts), then ``top_k`` scores whole the blocks with the best structured scores and finds the
-other candidates that can still enter the top 10 through the texts most similar to the query (exact). The
+reduced by truncated SVD, candidates grouped in blocks that share every structured feature, the distinct
+texts grouped in small clusters of similar texts, each with a centre and a radius, and inverted lists of the
+distinct texts), then ``top_k`` scores whole the blocks with the best structured scores and finds the other
+candidates that can still enter the top 10 through the texts most similar to the query, computing exact
+similarities only in the text clusters whose bound reaches the threshold (exact). The
 approach a developer would write first is :func:`pandas_top_k` below: the same score formula computed for
 every candidate with pandas columns (using the same text vectors, so only the search differs), then
 ``nlargest(10)``. Both answer the same queries in the same process and their top-10 lists are compared: same
@@ -15,7 +17,9 @@ offline evaluation: recall@10 of hidden cluster co-memberships, matchmaker again
 section and same NUTS 3 region" (``evaluate_recall``, on a 100,000-organisation population with clusters).
 
 The population is synthetic (``synthetic_population``): 25 countries, 1,350 NUTS 3-like regions, 11 NACE
-sections with offers and requests in several languages, 45% social economy, a third in clusters.
+sections with offers and requests in several languages, 45% social economy, a third in clusters; each
+offer and request also names three words of the organisation's own, so that almost every text is distinct
+(``--own-words 0``: templated texts only, about 15,000 distinct texts among a million).
 
 Run it as ``.venv/bin/python benchmarks/bench_matchmaking.py [--candidates 1000000] [--queries 200]``.
 """
@@ -136,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - the benchmark
                         help="batch answers compared with single queries (default 200)")
     parser.add_argument("--recall-population", type=int, default=100_000,
                         help="organisations of the recall evaluation (default 100,000)")
+    parser.add_argument("--own-words", type=int, default=3,
+                        help="organisation-specific words in each text; 0 for templated texts (default 3)")
     parser.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
     parser.add_argument("--output", type=Path, default=HERE / "results" / "matchmaking.json")
     args = parser.parse_args(argv)
@@ -143,19 +149,25 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - the benchmark
     print("load average at start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()), flush=True)
 
     started = time.perf_counter()
-    people, members = synthetic_population(args.candidates, clusters=max(1, args.candidates // 250), seed=args.seed)
+    people, members = synthetic_population(args.candidates, clusters=max(1, args.candidates // 250),
+                                           own_words=args.own_words, seed=args.seed)
     generate_seconds = time.perf_counter() - started
     first, second = partner_pairs(members, args.seed)
     section = people.set_index("id")["section"]
     affinity = sector_affinity_from_pairs(section.reindex(first).tolist(), section.reindex(second).tolist())
-    print(f"population of {len(people):,} generated in {generate_seconds:.1f} s", flush=True)
+    distinct = {"offer_texts": int(people["offer_text"].nunique()),
+                "seek_texts": int(people.loc[people["seek_text"] != "", "seek_text"].nunique())}
+    print(f"population of {len(people):,} generated in {generate_seconds:.1f} s ({distinct['offer_texts']:,} "
+          f"distinct offers, {distinct['seek_texts']:,} distinct requests)", flush=True)
 
     gc.collect()
     started = time.perf_counter()
     index = MatchIndex.build(people, sector_affinity=affinity)
     build_seconds = time.perf_counter() - started
     index_for_text = index
-    print(f"index built in {build_seconds:.1f} s ({len(index.block_len):,} blocks)", flush=True)
+    text_clusters = {"offer": len(index.offer_clusters.count), "seek": len(index.seek_clusters.count)}
+    print(f"index built in {build_seconds:.1f} s ({len(index.block_len):,} blocks, {text_clusters['offer']:,} + "
+          f"{text_clusters['seek']:,} text clusters)", flush=True)
 
     query_ids = rng.choice(people["id"].to_numpy(), size=args.queries, replace=False)
     latencies, cpu_times, scanned_answers = [], [], []
@@ -211,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - the benchmark
 
     recall_people, recall_members = synthetic_population(args.recall_population,
                                                          clusters=max(1, args.recall_population // 250),
-                                                         seed=args.seed + 1)
+                                                         own_words=args.own_words, seed=args.seed + 1)
     recall = evaluate_recall(recall_people, recall_members, max_queries=2_000, seed=args.seed)
     print(f"recall@10: matchmaker {recall['recall_matchmaker']:.3f}, baseline {recall['recall_baseline']:.3f} "
           f"({recall['queries']} queries, {recall['hidden_pairs']} hidden pairs)", flush=True)
@@ -222,9 +234,11 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - the benchmark
         "run_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "seed": args.seed,
         "candidates": len(people),
+        "own_words": args.own_words,
+        "distinct": distinct,
         "families": {name: int((people["family"] == name).sum()) for name in FAMILIES},
         "index": {"build_seconds": round(build_seconds, 2), "blocks": len(index.block_len),
-                  "text_dimensions": index.text_space.dims},
+                  "text_dimensions": index.text_space.dims, "text_clusters": text_clusters},
         "top_k": {"k": 10, "queries": len(latencies), "p50_ms": round(percentile(latencies, 50), 2),
                   "p95_ms": round(percentile(latencies, 95), 2), "max_ms": round(max(latencies), 2),
                   "cpu_p50_ms": round(percentile(cpu_times, 50), 2),

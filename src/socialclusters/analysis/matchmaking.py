@@ -28,18 +28,19 @@ How a candidate is scored for a query (every part lies in [0, 1] and is multipli
 
 Texts are compared as multilingual-friendly TF-IDF vectors of character n-grams (3 to 5 characters within
 words, accents stripped, so "coopérative", "cooperativa" and "Kooperative" share most of their n-grams),
-reduced to a dense latent space by truncated SVD (latent semantic analysis) so that a query costs a few
-dot products per distinct text of the index. That is the one part of a query that grows with the number
-of distinct texts (about 15,000 in the benchmark's million organisations, whose texts follow templates);
-an index whose every organisation writes its own words would need a nearest-neighbour structure there.
+reduced to a dense latent space by truncated SVD (latent semantic analysis). The index's distinct texts
+(up to one per organisation) are grouped in small clusters of similar texts, each with a centre and a
+radius, so that one dot product per cluster bounds the query's similarity to all of its texts: a query
+computes exact similarities only for the texts of the clusters that could matter, and for the candidates
+it scores.
 
 Queries do not look at every candidate. Candidates are grouped in blocks that share every structured
 feature (NACE section and division, NUTS 3 and NUTS 2 region, country, urban-rural type, family, cross-border
-wish), so a block's structured score is known at once for a query; their text part is looked up from the
-query's similarity to each distinct text of the index (far fewer than candidates). The blocks with the
-best structured scores are scored whole; any other candidate that could still enter the top k needs a text
-part above a threshold, so it is found through the inverted lists of the texts that reach it. The answer is
-exactly the top k of scoring every candidate (:meth:`MatchIndex.score_positions`).
+wish), so a block's structured score is known at once for a query. The blocks with the best structured
+scores are scored whole; any other candidate that could still enter the top k needs a text part above a
+threshold, so it is found through the inverted lists of the texts that reach it, among the texts of the
+text clusters whose bound reaches it. The answer is exactly the top k of scoring every candidate
+(:meth:`MatchIndex.score_positions`).
 """
 
 from __future__ import annotations
@@ -53,8 +54,10 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from sklearn.decomposition import TruncatedSVD
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.preprocessing import normalize
 
 __all__ = [
     "NACE_SECTIONS",
@@ -287,6 +290,11 @@ class _TextSpace:
 
     With at most ``10 * dims`` distinct texts among at most 100,000, the TF-IDF vectors are kept whole
     (exact cosine, no latent space to estimate from too few texts). Identical texts are embedded once.
+
+    The vocabulary and the IDF are learned by scikit-learn's vectoriser; texts are then weighed word by
+    word (:meth:`tfidf`), the same numbers as its ``transform`` many times faster: a million texts
+    written in a few tens of thousands of distinct words cost one sparse product instead of a Python loop
+    over every character n-gram of every text.
     """
 
     def __init__(self, texts: Sequence[str], *, dims: int, sample: int, random_state: int) -> None:
@@ -294,6 +302,9 @@ class _TextSpace:
         rng = np.random.default_rng(random_state)
         fit_on = unique if len(unique) <= sample else rng.choice(unique, size=sample, replace=False)
         self.vectorizer: TfidfVectorizer | None = None
+        self.counter: CountVectorizer | None = None
+        self.idf = np.zeros(0, dtype=np.float32)
+        self._word_ngrams: tuple[pd.Index, sparse.csr_matrix] | None = None
         self.svd: TruncatedSVD | None = None
         self.dims = 1
         if len(fit_on) == 0:
@@ -301,6 +312,10 @@ class _TextSpace:
         self.vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), strip_accents="unicode",
                                           lowercase=True, sublinear_tf=True, dtype=np.float32)
         matrix = self.vectorizer.fit_transform(fit_on)
+        # The same analysis with raw counts, for the word-by-word weighing.
+        self.idf = self.vectorizer.idf_.astype(np.float32)
+        self.counter = CountVectorizer(analyzer="char_wb", ngram_range=(3, 5), strip_accents="unicode",
+                                       lowercase=True, vocabulary=self.vectorizer.vocabulary_, dtype=np.float32)
         n_features = matrix.shape[1]
         components = min(dims, n_features - 1, matrix.shape[0] - 1)
         # Whole TF-IDF vectors cost one multiplication per n-gram for every candidate scored: only for
@@ -319,25 +334,141 @@ class _TextSpace:
         codes, uniques = pd.factorize(series)
         vectors = np.zeros((len(uniques), self.dims), dtype=np.float32)
         if self.vectorizer is not None:
+            words, word_counts = self._words(uniques)
             for start in range(0, len(uniques), chunk):
-                part = self.vectorizer.transform(uniques[start:start + chunk])
-                dense = self.svd.transform(part) if self.svd is not None else part.toarray()
-                vectors[start:start + chunk] = dense
+                part = self.tfidf(word_counts[start:start + chunk], words)
+                vectors[start:start + chunk] = part @ self.svd.components_.T if self.svd is not None \
+                    else part.toarray()
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         np.divide(vectors, norms, out=vectors, where=norms > 0)
         return codes.astype(np.int64), vectors, pd.Index(uniques)
+
+    @staticmethod
+    def _words(texts: Sequence[str] | pd.Index) -> tuple[pd.Index, sparse.csr_matrix]:
+        """The distinct whitespace-separated words of ``texts``, and how often each text holds each word
+        (a texts x words count matrix)."""
+        split = pd.Series(np.asarray(texts, dtype=object)).str.split()
+        lengths = split.str.len().to_numpy(np.int64)
+        flat = split.explode().dropna()
+        word_codes, words = pd.factorize(flat)
+        counts = sparse.csr_matrix((np.ones(len(word_codes), dtype=np.float32),
+                                    (np.repeat(np.arange(len(texts)), lengths), word_codes)),
+                                   shape=(len(texts), len(words)))
+        return words, counts
+
+    def tfidf(self, word_counts: sparse.csr_matrix, words: pd.Index) -> sparse.csr_matrix:
+        """The vectoriser's TF-IDF rows (sublinear tf, IDF, unit length) from texts' word counts.
+
+        The ``char_wb`` analyser pads and cuts each whitespace-separated word on its own, after accents and
+        case are folded character by character, so a text's n-gram counts are the sum of its words'.
+        """
+        if self.counter is None:  # nothing was learned: no n-gram, no weight
+            return sparse.csr_matrix((word_counts.shape[0], 0), dtype=np.float32)
+        if self._word_ngrams is None or self._word_ngrams[0] is not words:
+            self._word_ngrams = (words, self.counter.transform(words).tocsr())
+        matrix = (word_counts @ self._word_ngrams[1]).tocsr()  # a product holds each n-gram once per row
+        np.log(matrix.data, out=matrix.data)
+        matrix.data += 1.0
+        matrix.data *= self.idf[matrix.indices]
+        return normalize(matrix, norm="l2", copy=False)
 
     def embed_one(self, text: str) -> np.ndarray:
         vector = np.zeros(self.dims, dtype=np.float32)
         if not text or self.vectorizer is None:
             return vector
-        sparse = self.vectorizer.transform([text])
+        words, counts = self._words([text])
+        part = self.tfidf(counts, words)
         if self.svd is not None:
-            vector[:] = (sparse @ self.svd.components_.T).ravel()
+            vector[:] = (part @ self.svd.components_.T).ravel()
         else:
-            vector[:] = sparse.toarray().ravel()
+            vector[:] = part.toarray().ravel()
         norm = float(np.linalg.norm(vector))
         return vector / norm if norm > 0 else vector
+
+
+def _nearest(points: np.ndarray, centres: np.ndarray, chunk: int = 65_536) -> np.ndarray:
+    """The nearest centre (Euclidean) of each point, by chunks so that the distances stay small in memory."""
+    half_norms = 0.5 * np.einsum("ij,ij->i", centres, centres)
+    out = np.empty(len(points), dtype=np.int64)
+    for start in range(0, len(points), chunk):
+        out[start:start + chunk] = np.argmax(points[start:start + chunk] @ centres.T - half_norms, axis=1)
+    return out
+
+
+def _kmeans(points: np.ndarray, k: int, rng: np.random.Generator, *, iterations: int = 8) -> np.ndarray:
+    """k centres from a few Lloyd iterations on a sample of the points (about 40 per centre)."""
+    if k >= len(points):
+        return points.astype(np.float64)
+    sample = points[rng.choice(len(points), size=min(len(points), 40 * k), replace=False)].astype(np.float64)
+    centres = sample[rng.choice(len(sample), size=k, replace=False)]
+    for _ in range(iterations):
+        label = _nearest(sample, centres)
+        counts = np.bincount(label, minlength=k)
+        sums = np.zeros_like(centres)
+        np.add.at(sums, label, sample)
+        filled = counts > 0  # an empty centre keeps its place
+        centres[filled] = sums[filled] / counts[filled, np.newaxis]
+    return centres
+
+
+class _TextClusters:
+    """The distinct texts' unit vectors grouped in small clusters, each a centre and a radius.
+
+    For a query vector q and any text x of a cluster with centre c and radius r (the farthest member),
+    ``q·x = q·c + q·(x − c) <= q·c + ‖q‖ r`` (Cauchy–Schwarz): one product per cluster bounds the
+    similarity of all its texts, so a query computes exact similarities only for the texts of the
+    clusters whose bound reaches its threshold. How well the texts are clustered changes the speed, never
+    the answers. Two levels of k-means (about sqrt(clusters) coarse groups, each split in clusters of
+    about ``size`` texts) keep the build to a few passes over the texts.
+    """
+
+    def __init__(self, vectors: np.ndarray, *, size: int, random_state: int) -> None:
+        n = len(vectors)
+        rng = np.random.default_rng(random_state)
+        total = max(1, math.ceil(n / size))
+        coarse = _nearest(vectors, _kmeans(vectors, math.ceil(math.sqrt(total)), rng).astype(np.float32))
+        label = np.zeros(n, dtype=np.int64)
+        used = 0
+        by_group = np.argsort(coarse, kind="stable")
+        for members in np.split(by_group, np.flatnonzero(np.diff(coarse[by_group])) + 1):
+            if not len(members):
+                continue
+            fine_k = max(1, math.ceil(len(members) / size))
+            fine = np.zeros(len(members), dtype=np.int64) if fine_k == 1 else _nearest(
+                vectors[members], _kmeans(vectors[members], fine_k, rng).astype(np.float32))
+            _, fine = np.unique(fine, return_inverse=True)  # number the non-empty clusters only
+            label[members] = used + fine
+            used += int(fine.max()) + 1
+        #: Texts renumbered so that each cluster's texts follow each other: ``order[new] = old``.
+        self.order = np.argsort(label, kind="stable")
+        label = label[self.order]
+        self.count = np.bincount(label, minlength=used).astype(np.int64)
+        self.start = np.cumsum(self.count) - self.count
+        ordered = vectors[self.order]
+        sums = (np.add.reduceat(ordered.astype(np.float64), self.start, axis=0) if n
+                else np.zeros((0, vectors.shape[1])))
+        self.centres = (sums / np.maximum(self.count, 1)[:, np.newaxis]).astype(np.float32)
+        distance = np.empty(n)
+        for start in range(0, n, 65_536):  # by chunks: a million rows of float64 would take half a GiB
+            part = ordered[start:start + 65_536].astype(np.float64) - self.centres[label[start:start + 65_536]]
+            distance[start:start + 65_536] = np.sqrt(np.einsum("ij,ij->i", part, part))
+        # The similarities are float32 sums of 64 or so products: a margin covers their rounding.
+        self.radius = np.maximum.reduceat(distance, self.start) + 1e-5 if n else np.zeros(0)
+        self.candidates = np.zeros(used)  # active candidates per cluster, set by the index
+
+    def bounds(self, query: np.ndarray) -> np.ndarray:
+        """An upper bound of the (clipped) similarity of ``query`` to each cluster's texts."""
+        return np.clip(self.centres @ query.astype(np.float64) + float(np.linalg.norm(query)) * self.radius,
+                       0.0, 1.0)
+
+
+def _similarity(vectors: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Clipped cosine similarity of unit rows to a unit query: the one computation of every text part.
+
+    einsum on float32 gives a row the same value whatever rows come with it (checked by the tests), so a
+    candidate scores the same however it is reached, and a batch as single queries do.
+    """
+    return np.clip(np.einsum("ij,j->i", vectors, query), 0.0, 1.0)
 
 
 # --- the index --------------------------------------------------------------------------------------------
@@ -425,6 +556,7 @@ class MatchIndex:
         random_state: int = 0,
         first_scan: int = 1_024,
         places_scan: int = 20_000,
+        text_cluster_size: int = 256,
     ) -> None:
         """Build the index over every candidate (opted-out candidates are kept out of every answer).
 
@@ -448,6 +580,9 @@ class MatchIndex:
             How a query starts (they change its speed, never its answer): it weighs the blocks of the
             places that may score best, about ``places_scan`` candidates, and scores whole the best blocks
             among them, about ``first_scan`` candidates, before it prunes.
+        text_cluster_size : int, default 256
+            About how many distinct texts share a text cluster (see the module's description); changes
+            the speed of queries and of the build, never an answer.
 
         Raises
         ------
@@ -468,7 +603,8 @@ class MatchIndex:
             raise ValueError(f"candidates: column 'id' holds {duplicate} more than once")
         if not isinstance(dims, int) or dims < 2:
             raise ValueError(f"dims: must be an integer >= 2, got {dims!r}")
-        for name, value in (("first_scan", first_scan), ("places_scan", places_scan)):
+        for name, value in (("first_scan", first_scan), ("places_scan", places_scan),
+                            ("text_cluster_size", text_cluster_size)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name}: must be a whole number >= 1, got {value!r}")
         self.first_scan, self.places_scan = first_scan, places_scan
@@ -534,8 +670,10 @@ class MatchIndex:
         seeks = column("seek_text", "").fillna("").astype(str)
         self.text_space = _TextSpace(pd.concat([offers, seeks]).tolist(), dims=dims, sample=text_sample,
                                      random_state=random_state)
-        self.offer_codes, self.offer_vectors, self._offer_texts = self.text_space.embed(offers)
-        self.seek_codes, self.seek_vectors, self._seek_texts = self.text_space.embed(seeks)
+        self.offer_codes, self.offer_vectors, self._offer_texts, self.offer_clusters = self._embed(
+            offers, text_cluster_size, random_state)
+        self.seek_codes, self.seek_vectors, self._seek_texts, self.seek_clusters = self._embed(
+            seeks, text_cluster_size, random_state)
         self._offer_text = offers.to_numpy(dtype=object)
         self._seek_text = seeks.to_numpy(dtype=object)
         # Blocks: candidates that share every structured feature, so that the structured part of the score
@@ -584,8 +722,27 @@ class MatchIndex:
         # Inverted lists: the active candidates of each distinct offer text and of each distinct seek text.
         self.offer_lists = self._inverted(self.offer_codes, len(self.offer_vectors))
         self.seek_lists = self._inverted(self.seek_codes, len(self.seek_vectors))
+        for text_clusters, (_, _, counts) in ((self.offer_clusters, self.offer_lists),
+                                              (self.seek_clusters, self.seek_lists)):
+            text_clusters.candidates = (np.add.reduceat(counts, text_clusters.start).astype(float) if len(counts)
+                                        else np.zeros(0))
         self._inverses: dict[str, dict[int, str]] = {}
+        # Hash the distinct texts and the ids now: the first query would otherwise wait for it (most of a
+        # second for a million texts).
+        for texts in (self._offer_texts, self._seek_texts, self._position):
+            if len(texts):
+                texts.get_loc(texts[0])
         self.build_seconds = time.perf_counter() - started
+
+    def _embed(self, texts: pd.Series, size: int,
+               random_state: int) -> tuple[np.ndarray, np.ndarray, pd.Index, _TextClusters]:
+        """Codes, unit vectors and distinct texts as :meth:`_TextSpace.embed`, renumbered so that the texts of
+        each of their clusters follow each other, and the clusters."""
+        codes, vectors, distinct = self.text_space.embed(texts)
+        clusters = _TextClusters(vectors, size=size, random_state=random_state)
+        renumber = np.empty(len(vectors), dtype=np.int64)
+        renumber[clusters.order] = np.arange(len(vectors))
+        return renumber[codes], vectors[clusters.order], distinct[clusters.order], clusters
 
     @staticmethod
     def _groups(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -652,12 +809,8 @@ class MatchIndex:
             self._inverses[name] = {code: value for value, code in vocabulary.items()}
         return self._inverses[name]
 
-    def _prepare(self, query: MatchQuery,
-                 similarities: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> dict[str, Any]:
-        """The query in the index's codes, with its text similarity to every distinct text of the index.
-
-        ``similarities`` (as one row of :meth:`_similarities`) when the caller computed them already.
-        """
+    def _prepare(self, query: MatchQuery) -> dict[str, Any]:
+        """The query in the index's codes, with the unit vectors of its texts."""
         if not isinstance(query, MatchQuery):
             raise ValueError(f"query: must be a MatchQuery, got {type(query).__name__}")
         nuts2 = query.nuts2 or query.nuts3[:4]
@@ -667,12 +820,6 @@ class MatchIndex:
             code = self.language_vocab.get(str(lang).lower())
             if code is not None:
                 mask |= 1 << code
-        if similarities is None:
-            offer, seek = self._vector(query.offer_text), self._vector(query.seek_text)
-            answers_offer, alike, answers_seek = (row[0] for row in self._similarities(offer[np.newaxis],
-                                                                                         seek[np.newaxis]))
-        else:
-            answers_offer, alike, answers_seek = similarities
         clusters = [self.cluster_members[c] for c in query.clusters if c in self.cluster_members]
         pool = np.unique(np.concatenate(clusters)) if clusters else np.zeros(0, dtype=np.int64)
         excluded = [int(self._position.get_loc(e)) for e in query.exclude if e in self._position]
@@ -685,27 +832,10 @@ class MatchIndex:
             "family": FAMILIES.index(query.family),
             "languages": mask,
             "cross_border": query.cross_border,
-            "answers_offer": answers_offer, "answers_seek": answers_seek, "alike": alike,
+            "offer_vector": self._vector(query.offer_text), "seek_vector": self._vector(query.seek_text),
             "pool": pool,
             "excluded": np.asarray(excluded, dtype=np.int64),
         }
-
-    def _similarities(self, offers: np.ndarray, seeks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """For queries' offer and seek vectors (one row each), their similarity to every distinct text:
-        the index's offers to their seeks (answers), the index's offers to their offers (alike) and the
-        index's seeks to their offers (answers), clipped to [0, 1], one row per query.
-
-        Computed once per distinct text (far fewer than candidates) and looked up per candidate, so that a
-        candidate's score is the same whichever way it is reached. einsum rather than BLAS: each value is
-        summed in the same order however many queries are asked together (so a batch gives the same
-        answers as single queries), and no threads contend for a busy machine.
-        """
-        both = np.ascontiguousarray(np.einsum("ij,kj->ik", self.offer_vectors, np.concatenate([seeks, offers])).T)
-        answers_offer, alike = both[:len(seeks)], both[len(seeks):]
-        answers_seek = np.ascontiguousarray(np.einsum("ij,kj->ik", self.seek_vectors, offers).T)
-        for values in (answers_offer, alike, answers_seek):
-            np.clip(values, 0.0, 1.0, out=values)
-        return answers_offer, alike, answers_seek
 
     def _vector(self, text: str) -> np.ndarray:
         """The unit vector of a text: the index's own when it holds the text already (no vectoriser call)."""
@@ -789,7 +919,8 @@ class MatchIndex:
 
     def _parts(self, q: dict[str, Any], positions: np.ndarray) -> dict[str, np.ndarray]:
         """Every part of the score, unweighted, for the candidates at ``positions``."""
-        offer, seek = self.offer_codes[positions], self.seek_codes[positions]
+        offers = self.offer_vectors[self.offer_codes[positions]]
+        seeks = self.seek_vectors[self.seek_codes[positions]]
         region, other_country = self._place_part(q, self.nuts3[positions], self.nuts2[positions],
                                                  self.country[positions])
         # Reasons of equal weight keep this order.
@@ -799,8 +930,9 @@ class MatchIndex:
             "cross_border": np.where(other_country, 0.5 * (self.cross_border[positions] + float(q["cross_border"])),
                                      0.0),
             "pairing": self._pairing(q, self.family[positions]),
-            "similar_activity": q["alike"][offer].astype(float),
-            "offer_answers_request": np.maximum(q["answers_offer"][offer], q["answers_seek"][seek]).astype(float),
+            "similar_activity": _similarity(offers, q["offer_vector"]).astype(float),
+            "offer_answers_request": np.maximum(_similarity(offers, q["seek_vector"]),
+                                                _similarity(seeks, q["offer_vector"])).astype(float),
             "shared_cluster": np.isin(positions, q["pool"]).astype(float),
             "language": ((self.languages[positions] & q["languages"]) != 0).astype(float),
         }
@@ -844,8 +976,8 @@ class MatchIndex:
         their ``S`` computed; the blocks with the highest (about ``first_scan`` candidates) give a k-th best
         score ``tau``. Any better candidate left lies in a block with ``S >= V`` or has ``T > tau - V``, for
         any ``V``: the blocks above ``V`` are scored whole, and every other candidate is found through the
-        inverted lists of the texts whose similarity to the query reaches ``tau - V``; ``V`` is chosen where
-        both together hold the fewest candidates.
+        inverted lists of the texts whose similarity to the query reaches ``tau - V`` (looked for only in the
+        text clusters whose bound reaches it); ``V`` is chosen where both together hold the fewest candidates.
         """
         best = _Best(k)
 
@@ -874,7 +1006,8 @@ class MatchIndex:
             everything = np.arange(len(self.block_len))
             consider(self._block_positions(everything[self._bounds(tables, everything) > -np.inf]))
             return best.positions, best.scores
-        g, h, alike_most, text_most = self._text_bounds(q)
+        text = self._text_bounds(q)
+        text_most = text["most"]
         tau = float(best.scores[-1])
         # Blocks below bin `floor` cannot reach tau even with the best text; V stays above sigma_min.
         floor = max(0, math.ceil((tau - text_most - low) / width) - 2)
@@ -883,14 +1016,14 @@ class MatchIndex:
         splits = np.arange(min(floor, top), top + 1)
         values = np.maximum(low + splits * width, sigma_min + 1e-8)
         thetas = tau - values - 1e-7  # float32 similarities, float64 sums: a margin against rounding
-        cost = at_or_above[splits] - at_or_above[top] + self._text_cost(g, h, alike_most, thetas, text_most)
+        cost = at_or_above[splits] - at_or_above[top] + self._text_cost(text, thetas)
         cost[0] -= 0.5  # on a tie, the split that needs the least text search
         choice = int(np.argmin(cost))
         more = live[(bin_of >= splits[choice]) & (bin_of < top)]
         chosen = self._block_positions(more)
         theta = float(thetas[choice])
         if theta <= text_most:
-            found = self._text_positions(g >= theta, h >= theta - alike_most)
+            found = self._text_positions(q, text, theta)
             done = np.zeros(len(self.block_len), dtype=bool)
             done[scanned] = done[more] = True
             blocks = self.block_of[found]
@@ -923,33 +1056,56 @@ class MatchIndex:
     def _block_positions(self, blocks: np.ndarray) -> np.ndarray:
         return self.order[self._ranges(self.block_start, self.block_len, blocks)]
 
-    def _text_bounds(self, q: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, float, float]:
-        """What a candidate's texts can add to its score: ``T <= max(g[offer], h[seek] + alike_most)``,
-        and ``text_most``, the most any candidate's texts can add."""
-        w = self.weights.normalised()
-        g = w["offer_answers_request"] * q["answers_offer"].astype(float) + w["similar_activity"] * q["alike"]
-        h = w["offer_answers_request"] * q["answers_seek"].astype(float)
-        alike_most = w["similar_activity"] * float(q["alike"].max(initial=0.0))
-        return g, h, alike_most, max(float(g.max(initial=0.0)), float(h.max(initial=0.0)) + alike_most)
+    def _text_bounds(self, q: dict[str, Any]) -> dict[str, Any]:
+        """What a candidate's texts can add to its score, bounded per text cluster.
 
-    def _text_cost(self, g: np.ndarray, h: np.ndarray, alike_most: float, thresholds: np.ndarray,
-                   text_most: float) -> np.ndarray:
-        """About how many candidates have texts reaching each threshold (a histogram, rounded up)."""
+        With ``g`` = the answer part plus the alike part of an offer text and ``h`` = the answer part of a
+        seek text, a candidate's text part is ``T <= max(g[offer], h[seek] + alike_most)``. ``offer`` and
+        ``seek`` bound ``g`` and ``h`` over each cluster's texts; ``alike_most`` and ``most`` bound the
+        alike part and ``T`` over every candidate.
+        """
+        w = self.weights.normalised()
+        alike = self.offer_clusters.bounds(q["offer_vector"])
+        offer = (w["offer_answers_request"] * self.offer_clusters.bounds(q["seek_vector"])
+                 + w["similar_activity"] * alike)
+        seek = w["offer_answers_request"] * self.seek_clusters.bounds(q["offer_vector"])
+        alike_most = w["similar_activity"] * float(alike.max(initial=0.0))
+        most = max(float(offer.max(initial=0.0)), float(seek.max(initial=0.0)) + alike_most)
+        return {"offer": offer, "seek": seek, "alike_most": alike_most, "most": most}
+
+    def _text_cost(self, text: dict[str, Any], thresholds: np.ndarray) -> np.ndarray:
+        """About how many candidates the text search visits for each threshold: those of the text clusters
+        whose bound reaches it (a histogram, rounded up)."""
         bins = 256
-        width = text_most / bins if text_most > 0 else 1.0
+        width = text["most"] / bins if text["most"] > 0 else 1.0
         cost = np.zeros(len(thresholds))
-        for scores, shift, (_, _, counts) in ((g, 0.0, self.offer_lists), (h, alike_most, self.seek_lists)):
-            bin_of = np.minimum((np.maximum(scores + shift, 0.0) / width).astype(np.int64), bins - 1)
-            tail = np.append(np.cumsum(np.bincount(bin_of, weights=counts, minlength=bins)[::-1])[::-1], 0.0)
+        for bound, shift, clusters in ((text["offer"], 0.0, self.offer_clusters),
+                                       (text["seek"], text["alike_most"], self.seek_clusters)):
+            bin_of = np.minimum((np.maximum(bound + shift, 0.0) / width).astype(np.int64), bins - 1)
+            tail = np.append(np.cumsum(np.bincount(bin_of, weights=clusters.candidates,
+                                                   minlength=bins)[::-1])[::-1], 0.0)
             at = np.clip(np.floor(thresholds / width).astype(np.int64), 0, bins)
             cost += tail[at]
         return cost
 
-    def _text_positions(self, offers: np.ndarray, seeks: np.ndarray) -> np.ndarray:
-        """The active candidates with one of the chosen offer texts or one of the chosen seek texts."""
+    def _text_positions(self, q: dict[str, Any], text: dict[str, Any], theta: float) -> np.ndarray:
+        """The active candidates whose offer text has ``g >= theta`` or whose seek text has
+        ``h >= theta - alike_most``: exact similarities for the texts of the clusters that may reach it."""
+        w = self.weights.normalised()
         found = []
-        for chosen, (positions, starts, counts) in ((np.flatnonzero(offers), self.offer_lists),
-                                                   (np.flatnonzero(seeks), self.seek_lists)):
+        for bound, threshold, clusters, (positions, starts, counts) in (
+                (text["offer"], theta, self.offer_clusters, self.offer_lists),
+                (text["seek"], theta - text["alike_most"], self.seek_clusters, self.seek_lists)):
+            visited = np.flatnonzero(bound >= threshold)
+            rows = self._ranges(clusters.start, clusters.count, visited)
+            if clusters is self.offer_clusters:
+                vectors = self.offer_vectors[rows]
+                reach = (w["offer_answers_request"] * _similarity(vectors, q["seek_vector"]).astype(float)
+                         + w["similar_activity"] * _similarity(vectors, q["offer_vector"]))
+            else:
+                reach = w["offer_answers_request"] * _similarity(self.seek_vectors[rows],
+                                                                 q["offer_vector"]).astype(float)
+            chosen = rows[reach >= threshold]
             lengths = counts[chosen]
             offsets = np.repeat(starts[chosen] - np.cumsum(lengths) + lengths, lengths)
             found.append(positions[offsets + np.arange(int(lengths.sum()))])
@@ -959,19 +1115,16 @@ class MatchIndex:
                     chunk: int = 256) -> pd.DataFrame:
         """Suggestions for many candidates at once: columns ``query``, ``rank`` (from 1), ``id``, ``score``.
 
-        The same answers as :meth:`top_k` for each candidate's :meth:`query_for`, without the reasons. The
-        text similarities of ``chunk`` queries at a time come from one product with the index's texts.
+        The same answers as :meth:`top_k` for each candidate's :meth:`query_for` (the same search, without
+        the reasons); ``chunk`` queries are prepared at a time.
         """
         k, filters = self._check_k_filters(k, filters)
         ids = list(ids)
         rows: list[tuple[Hashable, int, Hashable, float]] = []
         for start in range(0, len(ids), chunk):
             queries = [self.query_for(candidate_id) for candidate_id in ids[start:start + chunk]]
-            offers = np.stack([self._vector(query.offer_text) for query in queries])
-            seeks = np.stack([self._vector(query.seek_text) for query in queries])
-            answers_offer, alike, answers_seek = self._similarities(offers, seeks)
             for j, query in enumerate(queries):
-                q = self._prepare(query, (answers_offer[j], alike[j], answers_seek[j]))
+                q = self._prepare(query)
                 positions, scores = self._search(q, k, filters)
                 candidate_id = ids[start + j]
                 rows.extend((candidate_id, rank, self._id(int(position)), float(score))
@@ -1184,6 +1337,28 @@ _QUALIFIERS = ("local|locale|lokal|regional|régional|sustainable|durable|nachha
                "petites séries|Kleinserien|short circuit|circuit court|zero waste|zéro déchet|null Abfall|"
                "inclusive|inclusif|inklusiv|inclusivo|certified|certifié|zertifiziert|on demand|sur mesure|"
                "nach Maß|su misura|a medida|bulk|en gros|in großen Mengen|all year|toute l'année")
+# Parts of the organisation-specific words (products, places, customers, brand names) in some of the
+# population's languages: each language's three lists combine into 1,728 words, about 10,000 in all.
+_OWN_WORD_PARTS = {
+    "fr": ("beau|mont|val|roche|font|bois|clair|pré|char|ville|saint|grand",
+           "lieu|ferr|mar|sab|vign|coll|bourg|cham|riv|pont|tour|vers",
+           "ette|ière|ois|eau|ade|ine|elle|ard|et|age|erie|ier"),
+    "de": ("ober|unter|alt|neu|wald|berg|hof|bach|stein|feld|brun|linden",
+           "haus|werk|garten|mühl|korn|holz|wies|tal|land|dorf|stadt|brück",
+           "er|ing|en|ung|lich|heim|reich|mann|ner|chen|sen|stedt"),
+    "it": ("val|monte|santa|villa|borgo|castel|rio|campo|fonte|colle|porto|torre",
+           "verde|rossa|lunga|nuova|bella|fior|mar|sol|oliv|pin|vign|gran",
+           "ino|etta|ello|ana|ese|ara|one|ini|ola|azza|ante|ento"),
+    "es": ("alto|bajo|villa|san|monte|rio|sierra|casa|campo|puerto|fuente|torre",
+           "verde|nueva|real|roble|oliv|mar|sol|pin|vid|trig|sal|luz",
+           "illo|ita|ero|ada|ales|ona|ejo|ares|uela|ino|edo|osa"),
+    "nl": ("noord|zuid|oost|west|oud|nieuw|groen|hoog|laag|klein|groot|wit",
+           "dijk|veld|berg|bosch|water|dam|hoven|meer|brug|land|linde|akker",
+           "en|er|ing|heim|stad|huis|werf|kamp|haven|rode|wijk|hof"),
+    "pl": ("nowa|stara|biała|zielona|górna|dolna|wielka|mała|złota|jasna|ciepła|czysta",
+           "wod|las|gór|pol|łąk|rzek|brzez|dąb|lip|sosn|kamien|miod",
+           "ów|ice|owo|ka|nik|arz|ewo|ino|isko|anka|owa|ec"),
+}
 # Chains of complementary sections that clusters form around (a supplier and its buyers).
 _CHAINS = [("A", "I", "G"), ("C", "G", "N"), ("F", "M", "E"), ("J", "M", "P"), ("Q", "N", "P"), ("E", "C", "F"),
            ("I", "A", "N"), ("P", "Q", "J")]
@@ -1193,8 +1368,18 @@ _LANGUAGES = ("de", "nl", "bg", "cs", "de", "da", "et", "el", "es", "fi", "fr", 
               "fr", "lv", "nl", "pl", "pt", "ro", "sv", "sl", "sk")
 
 
+def _own_word_vocabulary() -> np.ndarray:
+    """About 10,000 made-up but language-like words (each language's three lists combined), sorted."""
+    words: list[str] = []
+    for prefixes, middles, suffixes in _OWN_WORD_PARTS.values():
+        for a in prefixes.split("|"):
+            for b in middles.split("|"):
+                words.extend(f"{a}{b}{c}".capitalize() for c in suffixes.split("|"))
+    return np.array(sorted(set(words)), dtype=object)
+
+
 def synthetic_population(  # noqa: PLR0915 - one column after another
-    organisations: int, *, clusters: int = 0, seed: int = 0
+    organisations: int, *, clusters: int = 0, own_words: int = 3, seed: int = 0
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A seeded synthetic candidate table and its cluster memberships, for tests and benchmarks.
 
@@ -1203,8 +1388,11 @@ def synthetic_population(  # noqa: PLR0915 - one column after another
     and clusters rooted in one NUTS 2 region around a chain of complementary sectors (a member offers its
     own sector's services and seeks the next sector's in its cluster's chain) and a theme (80% of a
     cluster's members describe themselves with the cluster's theme word, such as "circuit court" or
-    "inclusive"; other organisations with a random one). Not real data: the offline evaluation's figures
-    on it depend on these choices.
+    "inclusive"; other organisations with a random one). Each offer and request also names ``own_words``
+    words of the organisation's own (its products, places, customers: drawn from about 10,000 made-up
+    words in six languages), so that, as in the registry, almost every organisation's texts are its own;
+    with ``own_words=0`` the texts follow templates (about 15,000 distinct texts among a million). Not real
+    data: the offline evaluation's figures on it depend on these choices.
 
     Examples
     --------
@@ -1216,6 +1404,8 @@ def synthetic_population(  # noqa: PLR0915 - one column after another
         raise ValueError(f"organisations: must be a whole number >= 1, got {organisations!r}")
     if not isinstance(clusters, int) or clusters < 0:
         raise ValueError(f"clusters: must be a whole number >= 0, got {clusters!r}")
+    if not isinstance(own_words, int) or own_words < 0:
+        raise ValueError(f"own_words: must be a whole number >= 0, got {own_words!r}")
     rng = np.random.default_rng(seed)
     n = organisations
     sections = np.array(sorted(_SECTION_WORDS))
@@ -1253,6 +1443,8 @@ def synthetic_population(  # noqa: PLR0915 - one column after another
     family = np.where(rng.random(n) < 0.45, "social_economy", np.where(rng.random(n) < 0.85, "traditional",
                                                                        "other"))
     qualifiers = np.array(_QUALIFIERS.split("|"), dtype=object)
+    vocabulary = _own_word_vocabulary()
+    own_rng = np.random.default_rng([seed, 1])
 
     # The words that say how an organisation works ("short circuit", "inclusive"…): a cluster's members
     # mostly share their cluster's theme, everyone else picks one at random.
@@ -1270,6 +1462,9 @@ def synthetic_population(  # noqa: PLR0915 - one column after another
             first = pool[rng.integers(0, len(pool), len(where))]
             second = pool[rng.integers(0, len(pool), len(where))]
             out[where] = first + ", " + second + " " + qualifiers[qualifier_of[where]]
+        # Drawn after the templates, so that the same seed gives the same templates whatever own_words.
+        for _ in range(own_words):
+            out = out + " " + vocabulary[own_rng.integers(0, len(vocabulary), len(out))]
         return out
 
     offer = texts(section)

@@ -11,6 +11,9 @@ from socialclusters.analysis.matchmaking import (
     MatchIndex,
     MatchQuery,
     MatchWeights,
+    _similarity,
+    _TextClusters,
+    _TextSpace,
     evaluate_recall,
     sector_affinity_from_pairs,
     synthetic_population,
@@ -185,6 +188,8 @@ def test_affinity_learns_complementary_sections():
     (lambda: MatchIndex.build(pd.DataFrame({"id": [1]}), dims=1), "dims"),
     (lambda: MatchIndex.build(pd.DataFrame({"id": [1]}), first_scan=0), "first_scan"),
     (lambda: MatchIndex.build(pd.DataFrame({"id": [1]}), places_scan=2.5), "places_scan"),
+    (lambda: MatchIndex.build(pd.DataFrame({"id": [1]}), text_cluster_size=0), "text_cluster_size"),
+    (lambda: synthetic_population(10, own_words=-1), "own_words"),
     (lambda: MatchIndex.build(pd.DataFrame({"id": [1]}), sector_affinity=pd.DataFrame([[1]])), "sector_affinity"),
     (lambda: MatchWeights(region=-1), "'region' must be"),
     (lambda: MatchWeights(**dict.fromkeys(MatchWeights().as_dict(), 0)), "at least one weight"),
@@ -230,3 +235,75 @@ def test_a_batch_answers_as_single_queries_do(index, population, filters):  # ty
 def test_a_batch_names_an_unknown_candidate(index):  # type: ignore[no-untyped-def]
     with pytest.raises(ValueError, match="candidate_id"):
         index.top_k_batch([1, 10**9])
+
+
+def test_most_synthetic_texts_are_an_organisations_own(population):  # type: ignore[no-untyped-def]
+    people, _ = population
+    assert people["offer_text"].nunique() > 0.99 * len(people)
+    assert synthetic_population(60_000, own_words=0)[0]["offer_text"].nunique() < 20_000  # templates only
+    templated, _ = synthetic_population(6_000, clusters=200, own_words=0, seed=7)
+    # The own words come after the same templates: the rest of the population does not change.
+    assert all(own.startswith(template) for own, template in zip(people["offer_text"], templated["offer_text"],
+                                                                 strict=True))
+    assert people.drop(columns=["offer_text", "seek_text"]).equals(templated.drop(columns=["offer_text", "seek_text"]))
+
+
+def test_word_by_word_tfidf_equals_the_vectoriser(population):  # type: ignore[no-untyped-def]
+    people, _ = population
+    texts = [*people["offer_text"].iloc[:2_000], "Coopérative  d'insertion\u00a0— Wäscherei\tΣΟΦΟΣ",
+             "a \u0301b ﬁne", " "]  # odd spaces, a lone accent, a ligature: folded as the vectoriser does
+    space = _TextSpace(texts, dims=32, sample=100_000, random_state=0)
+    words, counts = space._words(texts)
+    fast = space.tfidf(counts, words)
+    slow = space.vectorizer.transform(texts)
+    assert fast.shape == slow.shape
+    assert abs(fast - slow).max() < 1e-6
+
+
+def test_text_clusters_bound_every_similarity():
+    rng = np.random.default_rng(4)
+    vectors = rng.standard_normal((3_000, 16)).astype(np.float32)
+    vectors[:1_000] += 3 * rng.standard_normal(16).astype(np.float32)  # one dense group, the rest spread
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    vectors[5] = 0  # an empty text
+    clusters = _TextClusters(vectors, size=64, random_state=0)
+    assert clusters.count.sum() == 3_000
+    assert len(clusters.count) > 20
+    assert sorted(clusters.order.tolist()) == list(range(3_000))
+    ordered = vectors[clusters.order]
+    label = np.repeat(np.arange(len(clusters.count)), clusters.count)
+    for query in (*vectors[:3], -vectors[7], np.zeros(16, dtype=np.float32)):
+        similarity = np.clip(ordered @ query, 0, 1)
+        bound = clusters.bounds(query)
+        assert (similarity <= bound[label]).all()
+        assert bound.min() < 1  # a bound that says something
+
+
+def test_a_text_similarity_does_not_depend_on_the_rows_computed_with_it():
+    rng = np.random.default_rng(8)
+    vectors = rng.standard_normal((5_000, 64)).astype(np.float32)
+    query = rng.standard_normal(64).astype(np.float32)
+    every = _similarity(vectors, query)
+    for rows in (np.arange(3), rng.choice(5_000, 999), np.arange(17, 4_321)):
+        assert (_similarity(vectors[rows], query) == every[rows]).all()
+
+
+@pytest.mark.parametrize("own_words", [0, 3])
+@pytest.mark.parametrize("weights", [MatchWeights(), MatchWeights(offer_answers_request=1.0, similar_activity=0.5,
+                                                                   region=0.1)])
+def test_top_k_is_exact_with_templated_or_own_texts_and_tiny_text_clusters(own_words, weights):  # type: ignore[no-untyped-def]
+    people, _ = synthetic_population(4_000, clusters=100, own_words=own_words, seed=12)
+    # Clusters of a few texts: many bounds to check, and most text clusters left unvisited.
+    index = MatchIndex.build(people, weights=weights, dims=24, text_cluster_size=8, first_scan=64, places_scan=500)
+    assert len(index.offer_clusters.count) > len(index.offer_vectors) / 16
+    rng = np.random.default_rng(own_words)
+    for candidate in rng.choice(people["id"], size=25, replace=False):
+        query = index.query_for(int(candidate))
+        got = [(m.id, m.score) for m in index.top_k(query, k=10)]
+        want = brute_force(index, people, query, 10, np.ones(len(people), dtype=bool))
+        assert [g[0] for g in got] == [w[0] for w in want]
+        assert np.allclose([g[1] for g in got], [w[1] for w in want])
+    # A fresh text, in none of the index's clusters.
+    query = index.query_for(int(people["id"].iloc[0]), seek_text="Wäscherei für Hotels, laundry Zuidlandhaven")
+    got = [m.id for m in index.top_k(query, k=10)]
+    assert got == [i for i, _ in brute_force(index, people, query, 10, np.ones(len(people), dtype=bool))]
