@@ -47,9 +47,14 @@ def test_without_a_queue_the_run_is_computed_before_the_request_ends(world):
     assert run.result["selected"] == [world.application.pk]
 
 
-def test_the_database_queue_keeps_the_run_until_the_worker_command_computes_it(world, settings):
+def test_the_database_queue_keeps_the_run_until_the_worker_command_computes_it(world, settings, monkeypatch):
     settings.TASKS = {"default": {"BACKEND": settings.TASK_BACKENDS["database"]}}
+    from django_tasks_db.management.commands import db_worker
     from django_tasks_db.models import DBTaskResult
+
+    # Between tasks the worker drops connections that are not in autocommit mode, as a long-lived process
+    # should; here that connection holds the test's open transaction (and its data), so it must stay.
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
 
     run = services.run_selection(user=world.users["secretariat"], call=world.call, rules=RULES)
     assert run.state == RunState.QUEUED
