@@ -26,7 +26,7 @@ from django.core.exceptions import PermissionDenied as HttpForbidden
 from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from socialclusters import errors
@@ -40,14 +40,21 @@ class Audience(enum.Enum):
     SECRETARIAT = "secretariat"  # the secretariat only
 
 
-def _back(request: HttpRequest, back: str | None) -> str:
-    """Where to show a conflict: the page the request came from, else ``back``, else this page."""
+def _back(request: HttpRequest, back: str | None, kwargs: dict[str, Any]) -> str:
+    """Where to show a conflict: the page the request came from, else ``back``, else this page.
+
+    ``back`` is reversed with the view's own arguments when it takes them (an event's action leads back to
+    that event's page), else without.
+    """
     referrer = request.headers.get("referer", "")
     if referrer and url_has_allowed_host_and_scheme(referrer, allowed_hosts={request.get_host()},
                                                     require_https=request.is_secure()):
         return referrer
     if back:
-        return reverse(back)
+        try:
+            return reverse(back, kwargs=kwargs)
+        except NoReverseMatch:
+            return reverse(back)
     return request.get_full_path()
 
 
@@ -75,7 +82,7 @@ def access(
                 raise HttpForbidden(exc.message) from exc
             except errors.Conflict as exc:
                 messages.warning(request, exc.message)
-                return HttpResponseRedirect(_back(request, back))
+                return HttpResponseRedirect(_back(request, back, kwargs))
             except errors.ValidationError as exc:
                 return render(request, "400.html", {"message": str(exc)}, status=400)
 

@@ -64,3 +64,10 @@ class EventAdmin(SecretariatAccess, admin.ModelAdmin):
 class ParticipantAdmin(SecretariatAccess, admin.ModelAdmin):
     list_display = ("user", "event", "organisation")
     raw_id_fields = ("user", "event", "organisation")
+
+
+@admin.register(models.ScheduleBuild)
+class ScheduleBuildAdmin(SecretariatAccess, admin.ModelAdmin):
+    list_display = ("event", "state", "created_at", "started_at", "finished_at", "created_by")
+    list_filter = ("state",)
+    raw_id_fields = ("event", "created_by")

@@ -193,6 +193,18 @@ class CooperationMeetingOut(Schema):
     second: CooperationPersonOut = Field(description="The person who accepted it.")
 
 
+class CooperationScheduleBuildOut(Schema):
+    id: int = Field(description="The build's id.")
+    state: Literal["queued", "running", "done", "failed"] = Field(
+        description="`queued` (waiting for a worker), `running`, `done` (the schedule below is its result) or "
+        "`failed` (see `error`; any earlier schedule stays).")
+    progress: str = Field(description="The step under way while queued or running; empty once ended.")
+    error: str = Field(description="Why the build failed; empty otherwise.")
+    created_at: dt.datetime = Field(description="When the build was asked for.")
+    started_at: dt.datetime | None = Field(description="When a worker started it.")
+    finished_at: dt.datetime | None = Field(description="When it ended.")
+
+
 class CooperationScheduleOut(Schema):
     event: int = Field(description="The event's id.")
     status: str = Field(description="`optimal`, `feasible`, or empty while the schedule is not built.")
@@ -201,6 +213,9 @@ class CooperationScheduleOut(Schema):
     scheduled_at: dt.datetime | None = Field(description="When the schedule was last built.")
     count: int = Field(description="Number of meetings.")
     items: list[CooperationMeetingOut] = Field(description="Every meeting, by slot then table.")
+    build: CooperationScheduleBuildOut | None = Field(
+        description="The latest build of the schedule (null if none was asked for): poll this path while it is "
+        "`queued` or `running`.")
 
 
 class CooperationReviewIn(Schema):
@@ -687,8 +702,12 @@ def event_schedule(request: HttpRequest, id: ObjectId) -> dict[str, Any]:
 
     event = _schedule_of(request, id)
     rows = events.schedule_rows(event)
+    build = events.latest_build(event)
     return {"event": event.pk, "status": event.schedule_status, "gap": event.schedule_gap,
-            "scheduled_at": event.scheduled_at, "count": len(rows), "items": rows}
+            "scheduled_at": event.scheduled_at, "count": len(rows), "items": rows,
+            "build": None if build is None else {
+                "id": build.pk, "state": build.state, "progress": build.progress, "error": build.error,
+                "created_at": build.created_at, "started_at": build.started_at, "finished_at": build.finished_at}}
 
 
 def _schedule_csv_doc() -> dict[str, Any]:
@@ -795,15 +814,19 @@ def event_answer(request: HttpRequest, id: ObjectId,
                                               accept=payload.accept))
 
 
-@router.post("/cooperation/events/{id}/schedule", response={200: CooperationScheduleOut, **WORKFLOW_ERRORS},
+@router.post("/cooperation/events/{id}/schedule",
+             response={200: CooperationScheduleOut, 202: CooperationScheduleOut, **WORKFLOW_ERRORS},
              auth=session_auth, summary="Build the schedule",
-             description="Places every accepted request (a proven optimum, or the best in 60 seconds), replaces "
-             "any earlier schedule and "
-             "sends each participant their agenda; registrations and requests then close. The event's organiser "
-             "and the secretariat. " + SIGNED_IN)
-def event_build(request: HttpRequest, id: ObjectId) -> dict[str, Any]:
+             description="Queues the building of the schedule as a background task: it places every accepted request "
+             "(a proven optimum, or the best in 60 seconds), replaces any earlier schedule and sends each participant "
+             "their agenda; registrations and requests then close. 200 when the build has already ended (`done`, or "
+             "`failed` with its `error`, as with the immediate task backend), with the schedule; 202 while it is "
+             "queued or running, with its `build` state (follow it with GET on the same path). 409 when no request "
+             "is accepted or while another build is under way. The event's organiser and the secretariat. "
+             + SIGNED_IN)
+def event_build(request: HttpRequest, id: ObjectId) -> Status[dict[str, Any]]:
     from socialclusters.cooperation import events
 
     event = _schedule_of(request, id)
-    events.build_schedule(user=request.auth, event=event)  # type: ignore[attr-defined]
-    return event_schedule(request, id)
+    build = events.build_schedule(user=request.auth, event=event)  # type: ignore[attr-defined]
+    return Status(202 if build.pending else 200, event_schedule(request, id))

@@ -16,12 +16,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from socialclusters.analysis.scheduling import schedule_meetings
+from socialclusters.analysis.scheduling import Schedule, schedule_meetings
 from socialclusters.cooperation.models import (
+    BuildState,
     Event,
     InterestStatus,
     MeetingRequest,
     Participant,
+    ScheduleBuild,
     ScheduledMeeting,
     SuggestionOptOut,
 )
@@ -246,20 +248,110 @@ SCHEDULE_CSV_COLUMNS = ("slot", "start", "end", "table", "first_participant", "f
                         "second_organisation_id", "second_organisation")
 
 
-@transaction.atomic
-def build_schedule(*, user: User, event: Event, time_limit: float = SCHEDULE_SECONDS) -> Event:
-    """Place as many accepted requests as possible, replace any earlier schedule, send each person their agenda."""
+# A build still queued or running this long after it was queued is taken as abandoned (its worker stopped), and no
+# longer keeps the organiser from starting another. Solving takes at most SCHEDULE_SECONDS; the rest is the queue.
+PENDING_BUILD_TIMEOUT = dt.timedelta(minutes=15)
+
+
+def pending_build(event: Event, now: dt.datetime | None = None) -> ScheduleBuild | None:
+    """The event's schedule build still queued or running (and not abandoned), if any."""
+    since = (now or timezone.now()) - PENDING_BUILD_TIMEOUT
+    return (ScheduleBuild.objects.filter(event=event, state__in=[BuildState.QUEUED, BuildState.RUNNING],
+                                         created_at__gte=since).order_by("-created_at", "-pk").first())
+
+
+def latest_build(event: Event) -> ScheduleBuild | None:
+    """The event's most recent schedule build, whatever its state."""
+    return ScheduleBuild.objects.filter(event=event).order_by("-created_at", "-pk").first()
+
+
+def build_schedule(*, user: User, event: Event, time_limit: float = SCHEDULE_SECONDS) -> ScheduleBuild:
+    """Queue the building of the event's schedule: place as many accepted requests as possible, replace any earlier
+    schedule, send each person their agenda.
+
+    The build is kept at once (state ``queued``) and run by the task ``cooperation.tasks.build_schedule``
+    (``execute_build``). With the immediate task backend it is done before this returns; with a queue, a worker
+    runs it and the event's pages follow its state. Who may build, and whether there is anything to schedule,
+    are checked here, before anything is kept; a second build is refused while one is under way.
+    """
+    from socialclusters.cooperation import tasks
+
     if not can_organise(user, event):
         raise PermissionDenied(_("only the organiser builds the schedule"))
-    accepted = list(MeetingRequest.objects.filter(event=event, status=InterestStatus.ACCEPTED)
-                    .select_related("requester", "invitee"))
-    if not accepted:
-        raise Conflict(_("no accepted meeting request to schedule"))
-    participants = {p.pk: p for p in Participant.objects.filter(event=event).select_related("user")}
-    plan = schedule_meetings([(m.requester_id, m.invitee_id) for m in accepted], slots=event.slots,
-                             tables=event.tables,
-                             availability={pk: p.available_slots for pk, p in participants.items()},
-                             time_limit=time_limit)
+    with transaction.atomic():
+        # The event's row lock keeps two clicks from both passing the check for a build under way.
+        event = Event.objects.select_for_update().get(pk=event.pk)
+        if pending_build(event) is not None:
+            raise Conflict(_("the schedule of this event is already being built: wait for it"))
+        if not MeetingRequest.objects.filter(event=event, status=InterestStatus.ACCEPTED).exists():
+            raise Conflict(_("no accepted meeting request to schedule"))
+        build = ScheduleBuild.objects.create(event=event, created_by=user, time_limit=time_limit,
+                                             state=BuildState.QUEUED, progress=_("Waiting for a worker"))
+    # Enqueued after the build's own transaction, so that a worker in another process can find it.
+    result = tasks.build_schedule.enqueue(build.pk)
+    ScheduleBuild.objects.filter(pk=build.pk).update(task_id=str(result.id)[:64])
+    build.refresh_from_db()
+    return build
+
+
+def _set_progress(build: ScheduleBuild, progress: str) -> None:
+    build.progress = progress
+    build.save(update_fields=["progress"])
+
+
+def _fail(build: ScheduleBuild, error: str) -> ScheduleBuild:
+    build.state, build.error, build.finished_at, build.progress = BuildState.FAILED, error, timezone.now(), ""
+    build.save(update_fields=["state", "error", "finished_at", "progress"])
+    return build
+
+
+def execute_build(build_id: int) -> ScheduleBuild | None:
+    """Run a queued build (the task's body): solve, replace the schedule, send the agendas.
+
+    Returns the build, or None when there is nothing to do (the build was deleted, or another worker took it).
+    The build ends ``done``, or ``failed`` with the error. The solver runs outside any transaction (up to a minute);
+    the schedule is replaced, and the agendas sent, in one transaction once it is found.
+    """
+    with transaction.atomic():
+        build = (ScheduleBuild.objects.select_for_update().select_related("event")
+                 .filter(pk=build_id, state=BuildState.QUEUED).first())
+        if build is None:
+            return None
+        if ScheduleBuild.objects.filter(event_id=build.event_id, pk__gt=build.pk).exists():
+            # Taken as abandoned, then replaced by a later build: running it now would send a second set of agendas.
+            return _fail(build, _("a later build of this schedule replaced this one"))
+        build.state, build.started_at = BuildState.RUNNING, timezone.now()
+        build.progress = _("Reading the accepted requests")
+        build.save(update_fields=["state", "started_at", "progress"])
+    event = build.event
+    try:
+        accepted = list(MeetingRequest.objects.filter(event=event, status=InterestStatus.ACCEPTED)
+                        .select_related("requester", "invitee"))
+        if not accepted:
+            return _fail(build, _("no accepted meeting request to schedule"))
+        participants = {p.pk: p for p in Participant.objects.filter(event=event).select_related("user")}
+        _set_progress(build, _("Placing %(count)d accepted meetings (at most %(seconds)s s)")
+                      % {"count": len(accepted), "seconds": f"{build.time_limit:g}"})
+        plan = schedule_meetings([(m.requester_id, m.invitee_id) for m in accepted], slots=event.slots,
+                                 tables=event.tables,
+                                 availability={pk: p.available_slots for pk, p in participants.items()},
+                                 time_limit=build.time_limit)
+        _set_progress(build, _("Saving the schedule and sending the agendas"))
+        with transaction.atomic():
+            _save_schedule(event, accepted, participants, plan)
+            build.state, build.finished_at, build.progress = BuildState.DONE, timezone.now(), ""
+            build.save(update_fields=["state", "finished_at", "progress"])
+    except (ValueError, TypeError) as exc:
+        return _fail(build, str(exc))
+    except Exception:
+        _fail(build, _("The schedule stopped on an unexpected error; the site's administrators can see it in the "
+                       "log."))
+        raise
+    return build
+
+
+def _save_schedule(event: Event, accepted: list[MeetingRequest], participants: dict[int, Participant],
+                   plan: Schedule) -> None:
     ScheduledMeeting.objects.filter(event=event).delete()
     ScheduledMeeting.objects.bulk_create([ScheduledMeeting(event=event, request=accepted[m.request], slot=m.slot,
                                                            table=m.table) for m in plan.meetings])
@@ -276,4 +368,3 @@ def build_schedule(*, user: User, event: Event, time_limit: float = SCHEDULE_SEC
                                  _("Your meetings, to import into your calendar."), None, [participant.user.email])
             email.attach(f"agenda-{event.pk}.ics", agenda_ics(participant), "text/calendar")
             transaction.on_commit(email.send)
-    return event

@@ -35,6 +35,8 @@ urlpatterns: list[URLPattern] = [
     path("events/<int:pk>/request/", views.event_request, name="event_request"),
     path("events/<int:pk>/requests/<int:request_pk>/answer/", views.event_answer, name="event_answer"),
     path("events/<int:pk>/schedule/", views.event_schedule, name="event_schedule"),
+    path("events/<int:pk>/schedule/builds/<int:build_pk>/", views.event_schedule_status,
+         name="event_schedule_status"),
     path("events/<int:pk>/agenda/", views.event_agenda, name="event_agenda"),
     path("events/<int:pk>/agenda.ics", views.event_agenda_ics, name="event_agenda_ics"),
     path("events/<int:pk>/print/", views.event_print, name="event_print"),

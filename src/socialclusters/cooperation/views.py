@@ -14,8 +14,10 @@ from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRefresh
 
 from socialclusters.analysis import charts
 from socialclusters.cooperation import events, selectors, services
@@ -33,6 +35,7 @@ from socialclusters.cooperation.forms import (
     SuggestionFilterForm,
 )
 from socialclusters.cooperation.models import (
+    BuildState,
     CooperationProfile,
     Event,
     InboxMessage,
@@ -40,6 +43,7 @@ from socialclusters.cooperation.models import (
     MeetingRequest,
     Participant,
     ProcurementOpportunity,
+    ScheduleBuild,
     SuggestionOptOut,
 )
 from socialclusters.errors import NotFound, PermissionDenied, ValidationError
@@ -546,6 +550,7 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context["received"] = me.requests_received.select_related("requester__user", "requester__organisation")
     if context["can_organise"]:
         context["accepted"] = event.meeting_requests.filter(status="accepted").count()
+        context.update(_build_context(event, "detail"))
     return render(request, "cooperation/event_detail.html", context)
 
 
@@ -590,12 +595,51 @@ def event_answer(request: HttpRequest, pk: int, request_pk: int) -> HttpResponse
 
 
 @require_POST
-@access(Audience.SIGNED_IN)
+@access(Audience.SIGNED_IN, back="cooperation:event_detail")
 def event_schedule(request: HttpRequest, pk: int) -> HttpResponse:
-    event = events.build_schedule(user=request.user, event=events.event_detail(pk))  # type: ignore[arg-type]
-    messages.success(request, _("The schedule is built (%(status)s); everyone got their agenda.")
-                     % {"status": event.schedule_status})
+    build = events.build_schedule(user=request.user, event=events.event_detail(pk))  # type: ignore[arg-type]
+    if build.pending:
+        messages.info(request, _("The schedule is queued: this page shows its progress."))
+    elif build.state == BuildState.FAILED:
+        messages.error(request, _("The schedule could not be built: %(error)s") % {"error": build.error})
+    else:
+        build.event.refresh_from_db()
+        messages.success(request, _("The schedule is built (%(status)s); everyone got their agenda.")
+                         % {"status": build.event.schedule_status})
     return redirect("cooperation:event_print", pk=pk)
+
+
+# The pages that show a build's state, by the name the status fragment is given in its address.
+BUILD_PAGES = {"detail": "cooperation:event_detail", "print": "cooperation:event_print"}
+
+
+def _build_context(event: Event, page: str) -> dict[str, Any]:
+    """What the organiser's pages show of the latest build: its state while under way, its error if it failed."""
+    build = events.latest_build(event)
+    if build is None or build.state == BuildState.DONE:
+        return {}
+    return {"build": build, "build_page": page, "build_page_url": reverse(BUILD_PAGES[page], kwargs={"pk": event.pk})}
+
+
+@access(Audience.SIGNED_IN)
+def event_schedule_status(request: HttpRequest, pk: int, build_pk: int) -> HttpResponse:
+    """The state of a queued or running schedule build, polled by the event's pages (htmx) until it ends."""
+    event = events.event_detail(pk)
+    if not events.can_organise(request.user, event):  # type: ignore[arg-type]
+        raise PermissionDenied(_("only the organiser follows the building of the schedule"))
+    build = get_object_or_404(ScheduleBuild, pk=build_pk, event=event)
+    page = request.GET.get("page", "")
+    if page not in BUILD_PAGES:
+        page = "print"
+    if not request.htmx:  # type: ignore[attr-defined]
+        return redirect(BUILD_PAGES[page], pk=pk)
+    if not build.pending:
+        return HttpResponseClientRefresh()  # the page reloads to show the schedule or the error
+    if request.GET.get("seen") == f"{build.state}:{build.progress}":
+        return HttpResponse(status=204)  # nothing new: htmx keeps the block as it is
+    return render(request, "cooperation/_build_status.html", {
+        "event": event, "build": build, "build_page": page,
+        "build_page_url": reverse(BUILD_PAGES[page], kwargs={"pk": event.pk})})
 
 
 def _agenda_rows(participant: Participant) -> list[dict[str, Any]]:
@@ -635,4 +679,5 @@ def event_print(request: HttpRequest, pk: int) -> HttpResponse:
     event = events.event_detail(pk)
     if not events.can_organise(request.user, event):  # type: ignore[arg-type]
         raise PermissionDenied(_("only the organiser prints the schedule"))
-    return render(request, "cooperation/event_print.html", {"event": event, "rows": events.schedule_rows(event)})
+    return render(request, "cooperation/event_print.html", {"event": event, "rows": events.schedule_rows(event),
+                                                            **_build_context(event, "print")})

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from socialclusters.cooperation import urls
 from socialclusters.cooperation.api import router
-from socialclusters.cooperation.models import MatchingSettings
+from socialclusters.cooperation.models import MatchingSettings, ScheduleBuild
 from socialclusters.cooperation.tests.world import ROLES, World, build_world
 from socialclusters.web import Audience
 
@@ -52,6 +52,10 @@ Args = Callable[[World], dict[str, Any]]
 
 def _none(_w: World) -> dict[str, Any]:
     return {}
+
+
+def _build(w: World) -> int:
+    return ScheduleBuild.objects.create(event=w.event, created_by=w.users["manager_own"], time_limit=1.0).pk
 
 
 MATRIX: list[tuple[str, str, Args, str, dict[str, Any], dict[str, Any]]] = [
@@ -111,6 +115,10 @@ MATRIX: list[tuple[str, str, Args, str, dict[str, Any], dict[str, Any]]] = [
     ("build the schedule", "event_schedule", lambda w: {"pk": w.event.pk}, "post", {},
      {"anonymous": LOGIN, "representative": 403, "manager_own": 302, "manager_other": 403, "member": 403,
       "secretariat": 302}),
+    # Without htmx the status address leads back to the page that polls it (302); only its organisers follow it.
+    ("follow a schedule build", "event_schedule_status", lambda w: {"pk": w.event.pk, "build_pk": _build(w)}, "get",
+     {}, {"anonymous": LOGIN, "representative": 403, "manager_own": 302, "manager_other": 403, "member": 403,
+          "secretariat": 302}),
     ("agenda", "event_agenda", lambda w: {"pk": w.event.pk}, "get", {},
      {"anonymous": LOGIN, "representative": 404, "manager_own": 200, "manager_other": 200, "member": 404,
       "secretariat": 404}),

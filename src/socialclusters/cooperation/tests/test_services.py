@@ -246,7 +246,7 @@ def test_the_secretariat_browses_every_model_in_the_admin(world, client):  # typ
 
     client.force_login(world.users["secretariat"])
     models_here = [m for m in admin.site._registry if m._meta.app_label == "cooperation"]
-    assert len(models_here) == 8
+    assert len(models_here) == 9
     for model in models_here:
         url = reverse(f"admin:cooperation_{model._meta.model_name}_changelist")
         assert client.get(url).status_code == 200, url
