@@ -23,6 +23,17 @@ def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-unty
 
     with django_db_blocker.unblock():
         load_reference_data()
+    yield
+    # The browser tests' live server answers each request in a daemon thread with its own connection; one still
+    # open when the session ends (a page polling at that moment) would keep PostgreSQL from dropping the test
+    # database. Nothing runs any more: end those sessions before pytest-django drops it.
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                               "WHERE datname = current_database() AND pid <> pg_backend_pid()")
 
 
 def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
