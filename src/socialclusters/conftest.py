@@ -36,10 +36,17 @@ def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-unty
                                "WHERE datname = current_database() AND pid <> pg_backend_pid()")
 
 
+def _transactional(item: pytest.Item) -> bool:
+    """Whether a test commits for real (browser tests, whose live server must see the data, and the few
+    that test what happens outside any transaction); its database is flushed afterwards."""
+    marker = item.get_closest_marker("django_db")
+    return marker is not None and bool(marker.kwargs.get("transaction"))
+
+
 def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
-    # Browser tests use a live server and a flushed database afterwards; they go last so the
-    # session's reference data serves every other test first.
-    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+    # Transactional tests leave a flushed database behind; they go last so the session's reference data
+    # serves every other test first.
+    items.sort(key=_transactional)
 
 
 @pytest.fixture(autouse=True)
@@ -98,10 +105,10 @@ def browser_executable() -> str:
 
 
 @pytest.fixture(autouse=True)
-def reference_data_for_browser_tests(request):  # type: ignore[no-untyped-def]
-    """Browser tests run against a live server in transactional mode, and the database is flushed after
-    each of them: the next one loads the reference data again (a few seconds; browser tests run last)."""
-    if request.node.get_closest_marker("browser") is None:
+def reference_data_for_transactional_tests(request):  # type: ignore[no-untyped-def]
+    """Transactional tests (browser tests among them) flush the database after each of them: the next one
+    loads the reference data again (a few seconds; they run last)."""
+    if not _transactional(request.node):
         return
     request.getfixturevalue("transactional_db")
     from socialclusters.registry.models import Region

@@ -1254,6 +1254,8 @@ class _Normalised:
     packed: bytes | None = None
     packed_rows: int = 0
     packed_columns: tuple[str, ...] = ()
+    # The distinct values of the organisation's foreign-key columns (see _OrganisationStore.check_references).
+    references: dict[str, set[Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -1490,6 +1492,9 @@ class _ChunkNormaliser:
 
 # ------------------------------------------------------------------------------------------------
 
+# The Organisation columns that refer to reference data (foreign keys), checked by check_references.
+_REFERENCE_COLUMNS = ("country_id", "region_id", "legal_form_id", "primary_nace_id")
+
 # Fields of an organisation mapping read in the first pass (before rejected rows are dropped).
 _FIRST_PASS = ("name", "alt_names", "kind", "legal_form_raw", "address", "city", "status", "size_band", "website",
                "domain", "legal_form")
@@ -1627,6 +1632,7 @@ class _OrganisationNormaliser(_ChunkNormaliser):
             placement=Counter(method or "unplaced" for method in columns["region_method"]),
             unplaced_reasons=unplaced_reasons,
             rows=chunk.rows,
+            references={name: set(columns[name]) - {None} for name in _REFERENCE_COLUMNS if name in columns},
         )
 
     def _alt_names(self, names: pd.Series, alternatives: pd.Series, spec: FieldSpec) -> list[list[str]]:
@@ -1999,6 +2005,8 @@ class _OrganisationStore:
         self.now = timezone.now()
         # Organisations inserted or changed by this run, compactly (eight bytes each).
         self.touched = array("q")
+        # Distinct values of each foreign-key column written (see check_references).
+        self.references: dict[str, set[Any]] = {}
         # Every version of this dataset: a record of an earlier version is the same record.
         self.source_ids = list(Source.objects.filter(kind=SourceKind.DATASET, name=source.name)
                                .values_list("id", flat=True))
@@ -2034,8 +2042,33 @@ class _OrganisationStore:
                         found[external_id] = (record_id, organisation_id, row_hash, line, source_id)
         return found
 
+    def check_references(self) -> None:
+        """Every foreign key the run wrote points at a row that exists, or the import fails.
+
+        The values come from reference data read before the run's transaction began; this check, made inside
+        it (where SQLite's write lock keeps them from changing again), is what a foreign-key constraint would
+        have checked row by row.
+        """
+        from socialclusters.accounts.models import User
+
+        model = self.organisations.model
+        for column, values in sorted(self.references.items()):
+            field_ = next(f for f in model._meta.concrete_fields if f.column == column)
+            target = field_.related_model
+            found = set(target._default_manager.filter(pk__in=values).values_list("pk", flat=True))
+            missing = sorted(values - found, key=str)
+            if missing:
+                raise ValidationError(
+                    f"{field_.name} {missing[0]!r} is no longer in the registry ({target._meta.verbose_name}):"
+                    " the reference data changed during the import; run the import again", field=field_.name,
+                )
+        if self.user is not None and not User.objects.filter(pk=self.user.pk).exists():
+            raise ValidationError("the user who started the import no longer exists", field="user")
+
     def write(self, chunk: _Normalised) -> tuple[int, int, int]:
         """Insert new rows, update changed ones; return (imported, updated, unchanged)."""
+        for column, values in chunk.references.items():
+            self.references.setdefault(column, set()).update(values)
         if chunk.packed is not None:
             return self._write_packed(chunk)
         existing = self._existing(chunk.external_ids)
@@ -2578,6 +2611,7 @@ def import_organisations(
             _write_chunks(store, normalised)
         _require_rows(report, file_path)
         report.sha256 = table.sha256
+        store.check_references()
         report.duplicate_candidates = _propose_duplicates(source, store.touched)
 
     def _write_chunks(store: _OrganisationStore, chunks: Iterator[_Normalised]) -> None:
@@ -2593,8 +2627,12 @@ def import_organisations(
                 progress(report.rows, estimate)
 
     try:
-        return _run(mapping=loaded, path=file_path, report=report, dry_run=dry_run, strict=strict, user=user,
-                    body=body)
+        # SQLite checks every foreign key of every inserted row (an index search each, a tenth of the writing
+        # time); check_references checks each distinct value once instead, before the commit. Inside a
+        # caller's transaction SQLite cannot switch its checks off, and keeps them.
+        with connection.constraint_checks_disabled():
+            return _run(mapping=loaded, path=file_path, report=report, dry_run=dry_run, strict=strict, user=user,
+                        body=body)
     finally:
         _detach_packed()
 

@@ -249,8 +249,9 @@ class Organisation(models.Model):
     address = models.CharField(_("address"), max_length=300, blank=True)
     postcode = models.CharField(_("postcode"), max_length=20, blank=True)
     city = models.CharField(_("town or city"), max_length=200, blank=True)
+    # No index of its own: the (country, kind) index below serves every lookup by country.
     country = models.ForeignKey(
-        Country, null=True, blank=True, on_delete=models.PROTECT, related_name="organisations"
+        Country, null=True, blank=True, on_delete=models.PROTECT, related_name="organisations", db_index=False
     )
     latitude = models.FloatField(_("latitude"), null=True, blank=True)
     longitude = models.FloatField(_("longitude"), null=True, blank=True)

@@ -581,3 +581,60 @@ def test_packed_chunks_of_consecutive_runs_are_read_with_their_own_columns(monke
     assert (group.name, group.primary_nace_id, group.legal_form.code) == ("The Co-operative Group", "47.11", "L2")
     assert group.founded.isoformat() == "1863-08-11"
     assert organisation("D2-CNIC").name == "Genossenschaft 2"
+
+
+# --- foreign keys ------------------------------------------------------------------------------------
+
+
+def test_the_import_checks_every_foreign_key_of_an_organisation():
+    columns = {field.column for field in Organisation._meta.concrete_fields if field.is_relation}
+    assert set(imports._REFERENCE_COLUMNS) == columns
+
+
+def _with_an_extra_country(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the import believe the registry holds country ZZ: as if it vanished after the lookups were read."""
+    lookups = imports._lookups
+
+    def stale(target: str) -> imports._Lookups:
+        found = lookups(target)
+        found.alpha2.add("ZZ")
+        return found
+
+    monkeypatch.setattr(imports, "_lookups", stale)
+
+
+def test_a_reference_that_vanished_during_the_import_fails_it_and_writes_nothing(tmp_path, monkeypatch):
+    _with_an_extra_country(monkeypatch)
+    before = written_rows()
+    path = write_coop_csv(tmp_path / "coops.csv", [coop_row(1), coop_row(2, Country="ZZ", **{"Country 2": ""})])
+    with pytest.raises(ValidationError, match="country 'ZZ' is no longer in the registry"):
+        imports.import_organisations(path, mapping="dotcoop")
+    assert written_rows() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_sqlite_checks_the_references_once_and_restores_its_own_checks(tmp_path, monkeypatch):
+    """Outside a caller's transaction, SQLite's row-by-row foreign-key checks are off for the import (on
+    PostgreSQL nothing changes): the import's own check still refuses a missing reference, and the
+    connection checks foreign keys again afterwards."""
+    from django.db import connection
+
+    def checks_on() -> bool:
+        if connection.vendor != "sqlite":
+            return True
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA foreign_keys")
+            return bool(cursor.fetchone()[0])
+
+    rows = [coop_row(number) for number in range(1, 4)]
+    report = imports.import_organisations(write_coop_csv(tmp_path / "good.csv", rows), mapping="dotcoop")
+    assert (report.imported, report.committed) == (3, True)
+    assert checks_on()
+
+    _with_an_extra_country(monkeypatch)
+    bad = write_coop_csv(tmp_path / "bad.csv", [*rows, coop_row(4, Country="ZZ", **{"Country 2": ""})])
+    with pytest.raises(ValidationError, match="country 'ZZ' is no longer in the registry"):
+        imports.import_organisations(bad, mapping="dotcoop")
+    assert Organisation.objects.count() == 3
+    assert not Organisation.objects.filter(country_id="ZZ").exists()
+    assert checks_on()
