@@ -851,72 +851,137 @@ def _fit_record(
     return record[:width], None, False
 
 
+# Records in batches: each record's first line, and the records.
+Batch = tuple[Sequence[int], list[list[str]]]
+
+
+def _batched(records: Iterator[tuple[int, list[str]]], size: int) -> Iterator[Batch]:
+    """(line, record) pairs in batches of ``size``."""
+    while True:
+        batch = list(itertools.islice(records, size))
+        if not batch:
+            return
+        yield [line for line, _ in batch], [record for _, record in batch]
+
+
 def _chunked_records(
     *,
-    records: Iterator[tuple[int, list[str]]],
+    batches: Iterator[Batch],
     columns: list[str],
     wanted: set[str] | None,
-    rows: int,
     realign: bool,
 ) -> Iterator[RawChunk]:
+    """One chunk per batch: records brought to the header's width, or rejected with their line."""
     named = [bool(name) for name in columns]
     width = len(named)
     unnamed = [position for position, is_named in enumerate(named) if not is_named]
-    # The unnamed columns' values of a record, as a tuple (empty when every column has a name).
-    pick: Callable[[list[str]], tuple[str, ...]] = (
-        operator.itemgetter(*unnamed) if len(unnamed) > 1 else
-        (lambda record: (record[unnamed[0]],)) if unnamed else (lambda record: ())
-    )
-    buffer: list[list[str]] = []
-    lines: list[int] = []
-    rejected: list[RejectedRow] = []
-    realigned = 0
-    for line, record in records:
-        # The common case, checked cheaply: the header's width, nothing in the unnamed columns.
-        if len(record) == width and (not any(pick(record)) or all(value.isspace() or not value
-                                                                     for value in pick(record))):
-            buffer.append(record)
-            lines.append(line)
-            if len(buffer) + len(rejected) >= rows:
-                yield RawChunk(buffer, columns, wanted, np.array(lines, dtype=np.int64), rejected, realigned)
-                buffer, lines, rejected, realigned = [], [], [], 0
+    for lines, records in batches:
+        # The common case, checked on the whole batch in C: the header's width, the unnamed columns empty.
+        if set(map(len, records)) == {width} and not any(
+            any(map(operator.itemgetter(position), records)) for position in unnamed
+        ):
+            yield RawChunk(records, columns, wanted, np.array(lines, dtype=np.int64), [], 0)
             continue
-        fitted, rejection, was_realigned = _fit_record(record, line, named, realign)
-        if rejection is not None:
-            rejected.append(rejection)
-        else:
-            buffer.append(fitted)  # type: ignore[arg-type]
-            lines.append(line)
-            realigned += was_realigned
-        if len(buffer) + len(rejected) >= rows:
-            yield RawChunk(buffer, columns, wanted, np.array(lines, dtype=np.int64), rejected, realigned)
-            buffer, lines, rejected, realigned = [], [], [], 0
-    if buffer or rejected:
-        yield RawChunk(buffer, columns, wanted, np.array(lines, dtype=np.int64), rejected, realigned)
-
-
-def _csv_records(path: Path, stream: io.TextIOBase, delimiter: str) -> Iterator[tuple[int, list[str]]]:
-    reader = csv.reader(stream, delimiter=delimiter, strict=True)
-    previous = 0
-    try:
-        # Errors can only come from the reader: the consumer's own exceptions never reach this generator.
-        for record in reader:
-            start = previous + 1
-            previous = reader.line_num
-            if not record or (len(record) == 1 and not record[0].strip()):
+        buffer: list[list[str]] = []
+        kept: list[int] = []
+        rejected: list[RejectedRow] = []
+        realigned = 0
+        for line, record in zip(lines, records, strict=True):
+            if len(record) == width and all(not record[position] or record[position].isspace()
+                                            for position in unnamed):
+                buffer.append(record)
+                kept.append(line)
                 continue
-            yield start, record
-    except csv.Error as exc:
-        detail = str(exc)
-        if "NUL" in detail:
-            detail = "binary content (NUL byte)"
-        raise ValidationError(f"{path}: not a well-formed CSV file: {detail}. Fix the quoting on this line,"
-                              " or give the right --delimiter/--encoding", line=previous + 1) from None
-    except UnicodeDecodeError as exc:
-        raise ValidationError(
+            fitted, rejection, was_realigned = _fit_record(record, line, named, realign)
+            if rejection is not None:
+                rejected.append(rejection)
+            else:
+                buffer.append(fitted)  # type: ignore[arg-type]
+                kept.append(line)
+                realigned += was_realigned
+        yield RawChunk(buffer, columns, wanted, np.array(kept, dtype=np.int64), rejected, realigned)
+
+
+def _blank(record: list[str]) -> bool:
+    return not record or (len(record) == 1 and not record[0].strip())
+
+
+def _line_breaks(record: list[str]) -> int:
+    """Line breaks inside a record's (quoted) values: ``\n``, ``\r\n`` or a lone ``\r`` each end a line."""
+    text = "".join(record)
+    return text.count("\n") + text.count("\r") - text.count("\r\n")
+
+
+def _csv_batches(path: Path, stream: io.TextIOBase, delimiter: str, size: int, *,
+                 skip_header: bool) -> Iterator[Batch]:
+    """The records of a CSV stream, ``size`` at a time, with the physical line each starts on; blank lines
+    are skipped, and with ``skip_header`` so is the first record that is not blank.
+
+    Each batch is read in one tight loop. The reader counts the lines it consumed: when a batch took as many
+    lines as it has records (the usual case), its records start on consecutive lines; otherwise some record
+    holds quoted line breaks, and each record's start is counted from the line breaks of the ones before it.
+    """
+    reader = csv.reader(stream, delimiter=delimiter, strict=True)
+    read = 0  # lines consumed before the current batch
+    batch: list[list[str]] = []
+    try:
+        if skip_header:
+            for record in reader:
+                if not _blank(record):
+                    break
+            read = reader.line_num
+        while True:
+            batch = []
+            append = batch.append
+            for record in itertools.islice(reader, size):
+                append(record)
+            if not batch:
+                return
+            starts: Sequence[int]
+            if reader.line_num - read == len(batch):
+                starts = range(read + 1, read + 1 + len(batch))
+            else:
+                starts = _record_starts(batch, read)
+            read = reader.line_num
+            if any(map(_blank, batch)):
+                starts, batch = _without_blanks(starts, batch)
+            if batch:
+                yield starts, batch
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise _unreadable(path, exc, line=_next_start(batch, read)) from None
+
+
+def _unreadable(path: Path, exc: csv.Error | UnicodeDecodeError, *, line: int) -> ValidationError:
+    if isinstance(exc, UnicodeDecodeError):
+        return ValidationError(
             f"{path}: bytes that are not valid {exc.encoding} ({exc.reason}); give the file's encoding with"
-            " --encoding (for example cp1252 or latin-1)", line=previous + 1, field="encoding",
-        ) from None
+            " --encoding (for example cp1252 or latin-1)", line=line, field="encoding",
+        )
+    detail = str(exc)
+    if "NUL" in detail:
+        detail = "binary content (NUL byte)"
+    return ValidationError(f"{path}: not a well-formed CSV file: {detail}. Fix the quoting on this line,"
+                           " or give the right --delimiter/--encoding", line=line)
+
+
+def _without_blanks(starts: Sequence[int], records: list[list[str]]) -> Batch:
+    pairs = [(start, record) for start, record in zip(starts, records, strict=True) if not _blank(record)]
+    return [start for start, _ in pairs], [record for _, record in pairs]
+
+
+def _record_starts(records: list[list[str]], read: int) -> list[int]:
+    """The first line of each record, the first one starting after line ``read``."""
+    starts = []
+    line = read + 1
+    for record in records:
+        starts.append(line)
+        line += 1 + _line_breaks(record)
+    return starts
+
+
+def _next_start(records: list[list[str]], read: int) -> int:
+    """The line where the record after ``records`` starts (the one the reader failed on)."""
+    return read + 1 + sum(1 + _line_breaks(record) for record in records)
 
 
 def _open_csv(path: Path, sample: bytes, *, size: int, options: Mapping[str, Any], wanted: set[str] | None,
@@ -934,19 +999,18 @@ def _open_csv(path: Path, sample: bytes, *, size: int, options: Mapping[str, Any
             delimiter = csv.Sniffer().sniff(text_sample[:65536], delimiters=",;\t|").delimiter
         except csv.Error:
             delimiter = ","
-    first = next(_csv_records(path, io.StringIO(text_sample), delimiter), None)
+    first = next(_csv_batches(path, io.StringIO(text_sample), delimiter, 1, skip_header=False), None)
     if first is None:
         raise ValidationError(f"{path}: no header row (the file holds only blank lines)", line=1)
-    columns = _header_names(path, first[1])
+    columns = _header_names(path, first[1][0])
     state = _StreamState()
 
     def chunks(rows: int) -> Iterator[RawChunk]:
         raw = state.open(path)
         with io.TextIOWrapper(io.BufferedReader(raw, buffer_size=SAMPLE_BYTES), encoding=encoding,
                               newline="") as stream:
-            records = _csv_records(path, stream, delimiter)
-            next(records, None)  # the header
-            yield from _chunked_records(records=records, columns=columns, wanted=wanted, rows=rows, realign=realign)
+            batches = _csv_batches(path, stream, delimiter, rows, skip_header=True)
+            yield from _chunked_records(batches=batches, columns=columns, wanted=wanted, realign=realign)
 
     return Table(path=path, file_format="csv", encoding=encoding, delimiter=delimiter, columns=columns, size=size,
                  _chunks=chunks, _sha256=state.sha256, _bytes_read=state.bytes_read)
@@ -1006,7 +1070,8 @@ def _open_xlsx(path: Path, size: int, options: Mapping[str, Any], wanted: set[st
         book = workbook()
         try:
             records = ((line, values) for line, values in rows_of(sheet_of(book)) if line > header_line)
-            yield from _chunked_records(records=records, columns=columns, wanted=wanted, rows=rows, realign=False)
+            yield from _chunked_records(batches=_batched(records, rows), columns=columns, wanted=wanted,
+                                        realign=False)
         finally:
             book.close()
 

@@ -191,14 +191,22 @@ def organisation_search_text(
     return text if folded == text else f"{text} {folded}"
 
 
-# Whitespace that " ".join(value.split()) would change: anything but a lone inner space.
-_UNSQUEEZED = re.compile(r"[^\S ]|  |^ | $|\x00 | \x00")
+# Whitespace other than the plain space.
+_OTHER_SPACE = re.compile(r"[^\S ]")
+
+
+def _unsqueezed(joined: str) -> bool:
+    """Whether some of the values joined by NUL hold whitespace that ``" ".join(value.split())`` would change:
+    anything but a lone inner space. Substring tests first; every whitespace character but the space is
+    unprintable, so the expression only runs on a column that holds some unprintable character."""
+    if "  " in joined or "\x00 " in joined or " \x00" in joined or joined[:1] == " " or joined[-1:] == " ":
+        return True
+    return not joined.replace("\x00", "").isprintable() and _OTHER_SPACE.search(joined) is not None
 
 
 def _squeezed(values: list[str]) -> list[str]:
     """``" ".join(value.split())`` of each value; only the values a scan of the joined column flags are split."""
-    joined = "\x00".join(values)
-    if _UNSQUEEZED.search(joined) is None:
+    if not _unsqueezed("\x00".join(values)):
         return values
     return [" ".join(value.split()) for value in values]
 
@@ -835,6 +843,8 @@ _URL_REST = re.compile(r"[/?#:].*$")
 _URL_PREFIX_LINES = re.compile(r"^(?:[a-z][a-z0-9+.\-]*://)?(?:[^@/\n]*@)?(?:www\d?\.)?", re.IGNORECASE | re.MULTILINE)
 _URL_REST_LINES = re.compile(r"[/?#:].*$", re.MULTILINE)
 _TRAILING_DOTS_LINES = re.compile(r"\.+$", re.MULTILINE)
+# What the three expressions above look for: a domain column without any of these is left as it is.
+_URL_MARKS = ("/", "?", "#", ":", "@", "www", ".\n")
 
 
 def normalise_domain(values: pd.Series) -> pd.Series:
@@ -851,8 +861,12 @@ def normalise_domain(values: pd.Series) -> pd.Series:
         # One pass of each expression over all the addresses, one per line (none of them holds a line break).
         joined = "\n".join([text.strip() for text in texts])
         if joined.count("\n") == max(len(texts) - 1, 0):
-            joined = _URL_REST_LINES.sub("", _URL_PREFIX_LINES.sub("", joined.lower()))
-            domains = _TRAILING_DOTS_LINES.sub("", joined).split("\n") if texts else []
+            joined = joined.lower()
+            # Bare domains (the usual column) have nothing the expressions would remove: no scheme, user,
+            # "www", path, query, fragment, port or trailing dot.
+            if any(mark in joined for mark in _URL_MARKS) or joined.endswith("."):
+                joined = _TRAILING_DOTS_LINES.sub("", _URL_REST_LINES.sub("", _URL_PREFIX_LINES.sub("", joined)))
+            domains = joined.split("\n") if texts else []
             return pd.Series(domains, index=values.index, dtype=str)
     lowered = values.str.strip().str.lower()
     return lowered.str.replace(_URL_PREFIX, "", regex=True).str.replace(_URL_REST, "", regex=True).str.rstrip(".")

@@ -638,3 +638,55 @@ def test_outside_a_transaction_sqlite_checks_the_references_once_and_restores_it
     assert Organisation.objects.count() == 3
     assert not Organisation.objects.filter(country_id="ZZ").exists()
     assert checks_on()
+
+
+# --- reading CSV in batches --------------------------------------------------------------------------
+
+
+def _reference_records(text: str) -> list[tuple[int, list[str]]]:
+    """Each record that is not blank with the line it starts on, read one record at a time."""
+    import io
+
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    found, previous = [], 0
+    for record in reader:
+        start, previous = previous + 1, reader.line_num
+        if record and not (len(record) == 1 and not record[0].strip()):
+            found.append((start, record))
+    return found
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_batches_of_csv_records_start_on_the_lines_a_record_by_record_reading_finds(seed):
+    """Quoted line breaks of every kind, blank lines and whitespace-only lines, read in batches of several
+    sizes: every record keeps the physical line it starts on."""
+    import io
+
+    rng = random.Random(seed)
+    pieces = ["plain", "two words", "a\nb", "a\r\nb", "a\rb", "x\n\ny", "", " ", "é, ü", 'say "hi"']
+    lines = []
+    for _ in range(200):
+        roll = rng.random()
+        if roll < 0.08:
+            lines.append("")
+        elif roll < 0.12:
+            lines.append("   ")
+        else:
+            out = io.StringIO()
+            csv.writer(out, lineterminator="").writerow([rng.choice(pieces) for _ in range(3)])
+            lines.append(out.getvalue())
+    text = "".join(line + rng.choice(["\n", "\r\n"]) for line in lines)
+    expected = _reference_records(text)
+    for size in (1, 3, 7, 1000):
+        batches = imports._csv_batches(Path("t.csv"), io.StringIO(text, newline=""), ",", size, skip_header=False)
+        found = [(start, record) for starts, records in batches for start, record in zip(starts, records, strict=True)]
+        assert found == expected, size
+
+
+def test_a_broken_record_after_multi_line_ones_is_reported_on_its_own_line():
+    import io
+
+    text = 'a,b\n"one\ntwo",x\n"three\r\nfour",y\nfine,z\n"broken"x,w\n'
+    with pytest.raises(ValidationError) as caught:
+        list(imports._csv_batches(Path("t.csv"), io.StringIO(text, newline=""), ",", 2, skip_header=True))
+    assert caught.value.line == 7

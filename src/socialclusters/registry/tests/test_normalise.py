@@ -264,3 +264,19 @@ def test_row_hashes_change_with_any_value():
     assert first[0] == second[0]
     assert first[1] != second[1]
     assert all(len(digest) == 40 for digest in first)
+
+
+def test_the_whitespace_scan_finds_exactly_what_squeezing_would_change():
+    """_unsqueezed answers, without one expression over the whole column, what this expression answers: some
+    whitespace other than a lone space between two other characters of one value (values joined by NUL)."""
+    import random
+    import re
+
+    from socialclusters.registry.normalise import _unsqueezed
+
+    specification = re.compile(r"[^\S ]|  |^ | $|\x00 | \x00")
+    rng = random.Random(7)
+    alphabet = ["a", "é", " ", "\t", "\n", "\xa0", "\u3000", "\u200b", "\x1f", "\x0b", "\x00"]
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 6)))
+        assert _unsqueezed(text) == (specification.search(text) is not None), repr(text)
