@@ -1,6 +1,6 @@
 """Import benchmark: our organisation import against django-import-export, in the same run.
 
-    .venv/bin/python benchmarks/bench_import.py [--rows 1000000] [--compare-rows 50000]
+    .venv/bin/python benchmarks/bench_import.py [--rows 1000000] [--compare-rows 200000]
 
 1. Generates ``--rows`` organisations in the layout of the .coop register (seeded, realistic: EU
    countries, coordinates around real NUTS 3 label points, and the register's kinds of mess: lower-case
@@ -17,14 +17,16 @@
 4. Writes ``benchmarks/results/import.json`` and prints a summary.
 
 Wall time is end to end: reading the file, normalising, placing every organisation in a NUTS 3 region,
-writing organisations and source records, and committing. Our import normalises large files in forked
-worker processes (which, on a first import into SQLite, also pack each chunk into an in-memory SQLite
-database that the importing process copies with ``INSERT … SELECT``): their CPU time and the peak resident
-memory of the largest one (``RUSAGE_CHILDREN``) are reported beside the importing process's, and the
-memory target is checked on the sum of both peaks (an upper bound: the worker shares its parent's pages
-until it writes to them). The load average at the end of each side is recorded too: on a shared machine
-the wall time depends on it. Our side does more work per row than django-import-export (normalisation,
-placement, search text, provenance), so the ratio is conservative.
+writing organisations and source records, checking their references, and committing (which on SQLite
+includes copying the write-ahead log into the database file). Our import normalises large files in forked
+worker processes, one per CPU (which, on a first import into SQLite, also pack each chunk into an in-memory
+SQLite database that the importing process copies with ``INSERT … SELECT``): their CPU time is reported
+beside the importing process's. Peak memory is sampled every 250 ms as the sum of the proportional set sizes
+of the importing process and its workers (a page the workers share with their parent counts once); the sum
+of each process's own peak resident size is reported beside it as an upper bound. The load average at the
+end of each side is recorded too: on a shared machine the wall time depends on it. Our side does more work
+per row than django-import-export (normalisation, placement, search text, provenance), so the ratio is
+conservative.
 """
 
 from __future__ import annotations
@@ -41,7 +43,9 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from contextlib import suppress
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -164,25 +168,76 @@ def side_setup(data_dir: Path) -> dict:
     return {"seconds": time.perf_counter() - started}
 
 
+def _pss_kib(pid: int | str) -> int:
+    """Proportional set size of a process in KiB (its own pages, and its share of pages it shares), or 0."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        pass
+    return 0
+
+
+def _children() -> list[str]:
+    found: list[str] = []
+    for task in Path("/proc/self/task").iterdir():
+        with suppress(FileNotFoundError):
+            found += (task / "children").read_text(encoding="ascii").split()
+    return found
+
+
+class MemorySampler(threading.Thread):
+    """Samples, every 250 ms, the memory of this process and of its children (the import's forked workers):
+    the sum of their proportional set sizes, in which a page the workers share with their parent counts
+    once. Its peak is the import's real memory use; the sum of each process's own peak resident size
+    (reported beside it) counts shared pages once per process and only bounds it from above. One sample
+    reads the kernel's page accounting for three processes, about 5 ms of CPU: sampling more often would
+    take a noticeable share of the CPUs the import is measured on."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak_kib = 0
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(0.25):
+            total = _pss_kib("self") + sum(_pss_kib(pid) for pid in _children())
+            self.peak_kib = max(self.peak_kib, total)
+
+    def stop(self) -> float:
+        self.stopped.set()
+        self.join()
+        return self.peak_kib / 1024
+
+
 def side_ours(data_dir: Path, csv_path: Path) -> dict:
     _django(data_dir)
+    from socialclusters.registry import imports
     from socialclusters.registry.imports import import_organisations
 
     baseline = _peak_mib()
     cpu_before = _cpu_seconds(resource.RUSAGE_SELF)
+    sampler = MemorySampler()
+    sampler.start()
     started = time.perf_counter()
     report = import_organisations(csv_path, mapping="dotcoop")
     seconds = time.perf_counter() - started
+    peak_pss = sampler.stop()
     assert report.balanced, report.as_dict()
     workers_peak = _workers_peak_mib()
+    table = imports.open_table(csv_path)
+    workers = imports._normalising_processes(table, imports.load_mapping("dotcoop"))
     return {"rows": report.rows, "imported": report.imported, "rejected": report.rejected,
             "flagged": report.flagged, "placed": report.rows - report.rejected - report.placement["unplaced"],
             "seconds": seconds, "rows_per_second": report.rows / seconds,
             "cpu_seconds": _cpu_seconds(resource.RUSAGE_SELF) - cpu_before,
             "workers_cpu_seconds": _cpu_seconds(resource.RUSAGE_CHILDREN),
+            "workers": workers, "peak_memory_mib": peak_pss,
             "peak_rss_mib": _peak_mib(), "workers_peak_rss_mib": workers_peak,
-            # Importing process and its largest worker at their peaks at once: an upper bound.
-            "peak_rss_total_mib": _peak_mib() + workers_peak,
+            # Every process at the largest peak at once, shared pages counted in each: an upper bound.
+            "peak_rss_upper_bound_mib": _peak_mib() + workers * workers_peak,
             "rss_before_import_mib": baseline, "load_average_after": os.getloadavg()[0]}
 
 
@@ -276,8 +331,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows for our import (default 1,000,000)")
-    parser.add_argument("--compare-rows", type=int, default=50_000,
-                        help="rows both importers get, for the side-by-side ratio (default 50,000)")
+    parser.add_argument("--compare-rows", type=int, default=200_000,
+                        help="rows both importers get, for the side-by-side ratio (default 200,000)")
     parser.add_argument("--output", type=Path, default=RESULTS, help=f"results file (default {RESULTS})")
     parser.add_argument("--side", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -308,8 +363,8 @@ def main() -> int:
 
         print(f"our import, {args.rows:,} rows ...", flush=True)
         ours_full = run_side("ours", fresh_copy(template, work / "ours-full"), full)
-        print(f"  {ours_full['rows_per_second']:,.0f} rows/s, peak {ours_full['peak_rss_mib']:.0f} MiB"
-              f" (+ {ours_full['workers_peak_rss_mib']:.0f} MiB in a worker process)", flush=True)
+        print(f"  {ours_full['rows_per_second']:,.0f} rows/s, peak memory {ours_full['peak_memory_mib']:.0f} MiB"
+              f" (this process and its {ours_full['workers']} workers)", flush=True)
         print(f"our import, {compare_rows:,} rows ...", flush=True)
         ours_subset = run_side("ours", fresh_copy(template, work / "ours-subset"), subset)
         print(f"  {ours_subset['rows_per_second']:,.0f} rows/s", flush=True)
@@ -332,7 +387,7 @@ def main() -> int:
         "speedup_same_rows_cpu_time": cpu_ratio,
         "targets": {
             "rows_per_second_at_least_50000": ours_full["rows_per_second"] >= 50_000,
-            "peak_memory_under_1_gib": ours_full["peak_rss_total_mib"] < 1024,
+            "peak_memory_under_1_gib": ours_full["peak_memory_mib"] < 1024,
             "at_least_10x_django_import_export": ratio >= 10,
         },
     }

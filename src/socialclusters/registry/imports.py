@@ -2226,15 +2226,19 @@ class _OrganisationStore:
 # ================================================================================================
 
 
-def _propose_duplicates(source: Source, touched: Sequence[int]) -> int:
+def _propose_duplicates(source: Source, touched: Sequence[int], *, first_import: bool = False) -> int:
     """Create DuplicateCandidate rows for organisations of this dataset that look like ones of other sources.
 
     Only organisations this run inserted or changed (``touched``) are compared, with every organisation no
     record of this dataset vouches for. Pairs already proposed, merged or dismissed are left as they are.
+    On the ``first_import`` of a dataset, the organisations it vouches for are exactly those the run
+    inserted, so a count says whether there are any others (instead of a scan of every organisation).
     """
     from socialclusters.registry.models import DuplicateCandidate, Organisation, SourceKind, SourceRecord
 
     if not touched:
+        return 0
+    if first_import and Organisation.objects.count() <= len(touched):
         return 0
     mine = SourceRecord.objects.filter(source__kind=SourceKind.DATASET, source__name=source.name,
                                        organisation__isnull=False).values("organisation_id")
@@ -2677,7 +2681,8 @@ def import_organisations(
         _require_rows(report, file_path)
         report.sha256 = table.sha256
         store.check_references()
-        report.duplicate_candidates = _propose_duplicates(source, store.touched)
+        report.duplicate_candidates = _propose_duplicates(source, store.touched,
+                                                          first_import=not store.has_earlier_records)
 
     def _write_chunks(store: _OrganisationStore, chunks: Iterator[_Normalised]) -> None:
         for chunk in chunks:
