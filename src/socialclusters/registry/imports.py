@@ -943,7 +943,8 @@ def _csv_batches(path: Path, stream: io.TextIOBase, delimiter: str, size: int, *
             else:
                 starts = _record_starts(batch, read)
             read = reader.line_num
-            if any(map(_blank, batch)):
+            # Only records of no or one field can be blank: the lengths, taken in C, rule them out at once.
+            if not {0, 1}.isdisjoint(map(len, batch)) and any(map(_blank, batch)):
                 starts, batch = _without_blanks(starts, batch)
             if batch:
                 yield starts, batch
@@ -1501,7 +1502,7 @@ class _ChunkNormaliser:
         seen = self.seen_ids
         values = ids.tolist() if isinstance(ids, pd.Series) else ids
         distinct = set(values)
-        if len(distinct) == len(values) and "" not in distinct and not any(map(seen.__contains__, distinct)):
+        if len(distinct) == len(values) and "" not in distinct and seen.keys().isdisjoint(distinct):
             # The usual chunk, checked with set operations: every id present, new, and once only.
             seen.update(zip(values, rejections.lines.tolist(), strict=True))
             return
