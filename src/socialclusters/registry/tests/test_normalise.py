@@ -280,3 +280,20 @@ def test_the_whitespace_scan_finds_exactly_what_squeezing_would_change():
     for _ in range(20_000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 6)))
         assert _unsqueezed(text) == (specification.search(text) is not None), repr(text)
+
+
+def test_folding_a_long_text_at_once_gives_what_folding_it_character_by_character_gives():
+    """_fold_long (many values joined, marks deleted through a table of UTF-16 code units) against fold (one
+    value, marks deleted by str.translate): accents, marks of every combining block, letters outside the
+    Basic Multilingual Plane, ligatures, a lone surrogate."""
+    import random
+
+    from socialclusters.registry.normalise import _fold_long
+
+    rng = random.Random(11)
+    ranges = [(32, 0x2FFF), (0x300, 0x370), (0x1AB0, 0x1B00), (0x1DC0, 0x1E00), (0x20D0, 0x2100), (0xFE20, 0xFE30),
+              (0x1D400, 0x1D800), (0xFB00, 0xFB07)]
+    for _ in range(3_000):
+        text = "".join(chr(rng.randrange(*rng.choice(ranges))) for _ in range(rng.randint(0, 12)))
+        assert _fold_long(text) == normalise.fold.__wrapped__(text), repr(text)
+    assert _fold_long("Spółdzielnia \ud800 Île") == "społdzielnia \ud800 ile"

