@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 
 from socialclusters.analysis.scheduling import Schedule, schedule_meetings
 from socialclusters.cooperation.models import (
-    BuildState,
     Event,
     InterestStatus,
     MeetingRequest,
@@ -31,6 +30,7 @@ from socialclusters.cooperation.services import manages, notify
 from socialclusters.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from socialclusters.registry.exports import Column, csv_chunks
 from socialclusters.registry.models import Organisation
+from socialclusters.tasks import TaskState, claim, pending_in
 
 if TYPE_CHECKING:
     from socialclusters.accounts.models import User
@@ -248,16 +248,12 @@ SCHEDULE_CSV_COLUMNS = ("slot", "start", "end", "table", "first_participant", "f
                         "second_organisation_id", "second_organisation")
 
 
-# A build still queued or running this long after it was queued is taken as abandoned (its worker stopped), and no
-# longer keeps the organiser from starting another. Solving takes at most SCHEDULE_SECONDS; the rest is the queue.
-PENDING_BUILD_TIMEOUT = dt.timedelta(minutes=15)
-
-
 def pending_build(event: Event, now: dt.datetime | None = None) -> ScheduleBuild | None:
-    """The event's schedule build still queued or running (and not abandoned), if any."""
-    since = (now or timezone.now()) - PENDING_BUILD_TIMEOUT
-    return (ScheduleBuild.objects.filter(event=event, state__in=[BuildState.QUEUED, BuildState.RUNNING],
-                                         created_at__gte=since).order_by("-created_at", "-pk").first())
+    """The event's schedule build still queued or running (and not abandoned, see ``socialclusters.tasks``), if any.
+
+    Solving takes at most SCHEDULE_SECONDS, far less than the time after which a build counts as abandoned.
+    """
+    return pending_in(ScheduleBuild.objects.filter(event=event), now=now)
 
 
 def latest_build(event: Event) -> ScheduleBuild | None:
@@ -286,22 +282,9 @@ def build_schedule(*, user: User, event: Event, time_limit: float = SCHEDULE_SEC
         if not MeetingRequest.objects.filter(event=event, status=InterestStatus.ACCEPTED).exists():
             raise Conflict(_("no accepted meeting request to schedule"))
         build = ScheduleBuild.objects.create(event=event, created_by=user, time_limit=time_limit,
-                                             state=BuildState.QUEUED, progress=_("Waiting for a worker"))
+                                             state=TaskState.QUEUED, progress=_("Waiting for a worker"))
     # Enqueued after the build's own transaction, so that a worker in another process can find it.
-    result = tasks.build_schedule.enqueue(build.pk)
-    ScheduleBuild.objects.filter(pk=build.pk).update(task_id=str(result.id)[:64])
-    build.refresh_from_db()
-    return build
-
-
-def _set_progress(build: ScheduleBuild, progress: str) -> None:
-    build.progress = progress
-    build.save(update_fields=["progress"])
-
-
-def _fail(build: ScheduleBuild, error: str) -> ScheduleBuild:
-    build.state, build.error, build.finished_at, build.progress = BuildState.FAILED, error, timezone.now(), ""
-    build.save(update_fields=["state", "error", "finished_at", "progress"])
+    build.enqueue(tasks.build_schedule)
     return build
 
 
@@ -313,39 +296,35 @@ def execute_build(build_id: int) -> ScheduleBuild | None:
     the schedule is replaced, and the agendas sent, in one transaction once it is found.
     """
     with transaction.atomic():
-        build = (ScheduleBuild.objects.select_for_update().select_related("event")
-                 .filter(pk=build_id, state=BuildState.QUEUED).first())
+        build = claim(ScheduleBuild.objects.select_related("event"), build_id)
         if build is None:
             return None
         if ScheduleBuild.objects.filter(event_id=build.event_id, pk__gt=build.pk).exists():
             # Taken as abandoned, then replaced by a later build: running it now would send a second set of agendas.
-            return _fail(build, _("a later build of this schedule replaced this one"))
-        build.state, build.started_at = BuildState.RUNNING, timezone.now()
-        build.progress = _("Reading the accepted requests")
-        build.save(update_fields=["state", "started_at", "progress"])
+            return build.fail(_("a later build of this schedule replaced this one"))
+        build.start(_("Reading the accepted requests"))
     event = build.event
     try:
         accepted = list(MeetingRequest.objects.filter(event=event, status=InterestStatus.ACCEPTED)
                         .select_related("requester", "invitee"))
         if not accepted:
-            return _fail(build, _("no accepted meeting request to schedule"))
+            return build.fail(_("no accepted meeting request to schedule"))
         participants = {p.pk: p for p in Participant.objects.filter(event=event).select_related("user")}
-        _set_progress(build, _("Placing %(count)d accepted meetings (at most %(seconds)s s)")
-                      % {"count": len(accepted), "seconds": f"{build.time_limit:g}"})
+        build.report(_("Placing %(count)d accepted meetings (at most %(seconds)s s)")
+                     % {"count": len(accepted), "seconds": f"{build.time_limit:g}"})
         plan = schedule_meetings([(m.requester_id, m.invitee_id) for m in accepted], slots=event.slots,
                                  tables=event.tables,
                                  availability={pk: p.available_slots for pk, p in participants.items()},
                                  time_limit=build.time_limit)
-        _set_progress(build, _("Saving the schedule and sending the agendas"))
+        build.report(_("Saving the schedule and sending the agendas"))
         with transaction.atomic():
             _save_schedule(event, accepted, participants, plan)
-            build.state, build.finished_at, build.progress = BuildState.DONE, timezone.now(), ""
-            build.save(update_fields=["state", "finished_at", "progress"])
+            build.finish()
     except (ValueError, TypeError) as exc:
-        return _fail(build, str(exc))
+        return build.fail(str(exc))
     except Exception:
-        _fail(build, _("The schedule stopped on an unexpected error; the site's administrators can see it in the "
-                       "log."))
+        build.fail(_("The schedule stopped on an unexpected error; the site's administrators can see it in the "
+                     "log."))
         raise
     return build
 

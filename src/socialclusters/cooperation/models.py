@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from socialclusters.registry.models import Cluster, Organisation, Region, Sector
+from socialclusters.tasks import QueuedWork
 
 
 class ProfileKind(models.TextChoices):
@@ -434,40 +435,18 @@ class ScheduledMeeting(models.Model):
         return f"{self.request} (slot {self.slot + 1}, table {self.table + 1})"
 
 
-class BuildState(models.TextChoices):
-    QUEUED = "queued", _("Queued")
-    RUNNING = "running", _("Running")
-    DONE = "done", _("Done")
-    FAILED = "failed", _("Failed")
+class ScheduleBuild(QueuedWork):
+    """One build of an event's meeting schedule, run as a task (``cooperation.tasks``), with the state, progress
+    and error of any queued work (``socialclusters.tasks.QueuedWork``).
 
-
-class ScheduleBuild(models.Model):
-    """One build of an event's meeting schedule, run as a task (``cooperation.tasks``).
-
-    ``state`` goes queued → running → done (or failed, with ``error``); ``progress`` says which step is under way.
     The schedule itself lives on the event and its ``ScheduledMeeting`` rows, replaced when a build is done.
     """
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="schedule_builds")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
     time_limit = models.FloatField()
-    state = models.CharField(max_length=10, choices=BuildState.choices, default=BuildState.QUEUED)
-    progress = models.CharField(max_length=200, blank=True)
-    error = models.TextField(blank=True)
-    task_id = models.CharField(max_length=64, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-        get_latest_by = ["created_at", "pk"]
+    class Meta(QueuedWork.Meta):
         verbose_name = _("schedule build")
 
     def __str__(self) -> str:
         return f"{self.event} schedule build {self.pk} ({self.state})"
-
-    @property
-    def pending(self) -> bool:
-        """Whether the build is still queued or running."""
-        return self.state in (BuildState.QUEUED, BuildState.RUNNING)

@@ -35,7 +35,6 @@ from socialclusters.cooperation.forms import (
     SuggestionFilterForm,
 )
 from socialclusters.cooperation.models import (
-    BuildState,
     CooperationProfile,
     Event,
     InboxMessage,
@@ -48,6 +47,7 @@ from socialclusters.cooperation.models import (
 )
 from socialclusters.errors import NotFound, PermissionDenied, ValidationError
 from socialclusters.registry.models import Cluster, Organisation
+from socialclusters.tasks import TaskState
 from socialclusters.web import Audience, access, form_errors
 
 
@@ -600,7 +600,7 @@ def event_schedule(request: HttpRequest, pk: int) -> HttpResponse:
     build = events.build_schedule(user=request.user, event=events.event_detail(pk))  # type: ignore[arg-type]
     if build.pending:
         messages.info(request, _("The schedule is queued: this page shows its progress."))
-    elif build.state == BuildState.FAILED:
+    elif build.state == TaskState.FAILED:
         messages.error(request, _("The schedule could not be built: %(error)s") % {"error": build.error})
     else:
         build.event.refresh_from_db()
@@ -616,7 +616,7 @@ BUILD_PAGES = {"detail": "cooperation:event_detail", "print": "cooperation:event
 def _build_context(event: Event, page: str) -> dict[str, Any]:
     """What the organiser's pages show of the latest build: its state while under way, its error if it failed."""
     build = events.latest_build(event)
-    if build is None or build.state == BuildState.DONE:
+    if build is None or build.state == TaskState.DONE:
         return {}
     return {"build": build, "build_page": page, "build_page_url": reverse(BUILD_PAGES[page], kwargs={"pk": event.pk})}
 

@@ -18,6 +18,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from socialclusters.tasks import QueuedWork, TaskState
+
 
 class StakeholderType(models.TextChoices):
     SOCIAL_ECONOMY = "social_economy", _("Social economy organisation or network")
@@ -214,47 +216,25 @@ class ReviewerAssignment(models.Model):
         return sum(int(v) for v in self.scores.values()) if self.reviewed_at else None
 
 
-class RunState(models.TextChoices):
-    QUEUED = "queued", _("Queued")
-    RUNNING = "running", _("Running")
-    DONE = "done", _("Done")
-    FAILED = "failed", _("Failed")
-
-
-class SelectionRun(models.Model):
+class SelectionRun(QueuedWork):
     """One run of the selection: the rules it was given and what it proposed (``analysis.selection``).
 
-    It runs as a task (``workinggroup.tasks``): ``state`` goes queued → running → done (or failed), ``progress``
-    says which step is under way, and ``status`` is the solver's verdict once done (optimal, feasible,
-    infeasible).
+    It runs as a task (``workinggroup.tasks``) and has the state, progress and error of any queued work
+    (``socialclusters.tasks.QueuedWork``); ``status`` is the solver's verdict once done (optimal, feasible,
+    infeasible). ``state`` defaults to done because runs were computed inside the request before they were queued.
     """
 
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="selection_runs")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
-                                   related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
     parameters = models.JSONField(default=dict)
     result = models.JSONField(default=dict)
     status = models.CharField(max_length=20, blank=True)
-    state = models.CharField(max_length=10, choices=RunState.choices, default=RunState.DONE)
-    progress = models.CharField(max_length=200, blank=True)
-    error = models.TextField(blank=True)
-    task_id = models.CharField(max_length=64, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(max_length=10, choices=TaskState.choices, default=TaskState.DONE)
 
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-        get_latest_by = ["created_at", "pk"]
+    class Meta(QueuedWork.Meta):
         verbose_name = _("selection run")
 
     def __str__(self) -> str:
         return f"{self.call} run {self.pk} ({self.status or self.state})"
-
-    @property
-    def pending(self) -> bool:
-        """Whether the run is still queued or running."""
-        return self.state in (RunState.QUEUED, RunState.RUNNING)
 
 
 class SelectionDecision(models.Model):

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from socialclusters.errors import NotFound, PermissionDenied
+from socialclusters.tasks import TaskState
 from socialclusters.workinggroup.models import (
     ActionItem,
     Application,
@@ -22,7 +23,6 @@ from socialclusters.workinggroup.models import (
     Milestone,
     Outcome,
     ReviewerAssignment,
-    RunState,
     SelectionRun,
     Theme,
 )
@@ -140,7 +140,7 @@ def latest_run(call: Call, *, done: bool = False) -> SelectionRun | None:
     """The call's latest selection run (``done``: the latest finished one, whose result can be decided on)."""
     runs = SelectionRun.objects.filter(call=call)
     if done:
-        runs = runs.filter(state=RunState.DONE)
+        runs = runs.filter(state=TaskState.DONE)
     return runs.order_by("-created_at", "-pk").first()
 
 

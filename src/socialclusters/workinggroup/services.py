@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from socialclusters.analysis import selection as analysis
 from socialclusters.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from socialclusters.registry.models import Country, Organisation
+from socialclusters.tasks import TaskState, claim, pending_in
 from socialclusters.workinggroup import selectors
 from socialclusters.workinggroup.models import (
     ActionItem,
@@ -58,7 +59,6 @@ from socialclusters.workinggroup.models import (
     Poll,
     Registration,
     ReviewerAssignment,
-    RunState,
     SelectionDecision,
     SelectionRun,
     StakeholderType,
@@ -549,16 +549,9 @@ def rules_of_run(run: SelectionRun) -> SelectionRules:
         weights=analysis.Weights(**p.get("weights", {})))
 
 
-# A run still queued or running this long after it was queued is taken as abandoned (its worker stopped), and no
-# longer keeps the secretariat from starting another.
-PENDING_RUN_TIMEOUT = datetime.timedelta(minutes=15)
-
-
 def pending_run(call: Call, now: datetime.datetime | None = None) -> SelectionRun | None:
-    """The call's run still queued or running (and not abandoned), if any."""
-    since = (now or timezone.now()) - PENDING_RUN_TIMEOUT
-    return (SelectionRun.objects.filter(call=call, state__in=[RunState.QUEUED, RunState.RUNNING],
-                                        created_at__gte=since).order_by("-created_at", "-pk").first())
+    """The call's run still queued or running (and not abandoned, see ``socialclusters.tasks``), if any."""
+    return pending_in(SelectionRun.objects.filter(call=call), now=now)
 
 
 def run_selection(*, user: User, call: Call, rules: SelectionRules | None = None) -> SelectionRun:
@@ -590,7 +583,7 @@ def run_selection(*, user: User, call: Call, rules: SelectionRules | None = None
         if not 1 <= low <= high:
             raise ValidationError(_("the lowest number of seats must be between 1 and the highest"), field="seats")
         run = SelectionRun.objects.create(
-            call=call, created_by=user, state=RunState.QUEUED, progress=_("Waiting for a worker"),
+            call=call, created_by=user, state=TaskState.QUEUED, progress=_("Waiting for a worker"),
             parameters={
                 "seats": [low, high], "required_areas": list(rules.required_areas),
                 "max_per_country": rules.max_per_country, "require_available": rules.require_available,
@@ -599,15 +592,8 @@ def run_selection(*, user: User, call: Call, rules: SelectionRules | None = None
                 "locked_out": sorted(applications.filter(lock=Lock.OUT).values_list("pk", flat=True)),
             })
     # Enqueued after the run's own transaction, so that a worker in another process can find it.
-    result = tasks.run_selection.enqueue(run.pk)
-    SelectionRun.objects.filter(pk=run.pk).update(task_id=str(result.id)[:64])
-    run.refresh_from_db()
+    run.enqueue(tasks.run_selection)
     return run
-
-
-def _set_progress(run: SelectionRun, progress: str) -> None:
-    run.progress = progress
-    run.save(update_fields=["progress"])
 
 
 def execute_selection(run_id: int) -> SelectionRun | None:
@@ -617,11 +603,10 @@ def execute_selection(run_id: int) -> SelectionRun | None:
     The run ends ``done`` with the solver's status and explained result, or ``failed`` with the error.
     """
     with transaction.atomic():
-        run = SelectionRun.objects.select_for_update().filter(pk=run_id, state=RunState.QUEUED).first()
+        run = claim(SelectionRun.objects.all(), run_id)
         if run is None:
             return None
-        run.state, run.started_at, run.progress = RunState.RUNNING, timezone.now(), _("Reading the applications")
-        run.save(update_fields=["state", "started_at", "progress"])
+        run.start(_("Reading the applications"))
     p = run.parameters
     try:
         table = selectors.applicants_frame(run.call)
@@ -633,27 +618,20 @@ def execute_selection(run_id: int) -> SelectionRun | None:
                  "max_per_country": p["max_per_country"], "require_available": p["require_available"],
                  "locked_in": [i for i in p["locked_in"] if i in known],
                  "locked_out": [i for i in p["locked_out"] if i in known], "weights": weights}
-        _set_progress(run, _("Searching for the best group (CP-SAT, at most %(seconds)s s)")
-                      % {"seconds": p["time_limit"]})
+        run.report(_("Searching for the best group (CP-SAT, at most %(seconds)s s)") % {"seconds": p["time_limit"]})
         result = analysis.select_members(table, **rules, time_limit=p["time_limit"],
                                          reserve_size=max(5, p["seats"][1] // 4), relaxations=True, workers=8)
-        _set_progress(run, _("Comparing with a pick by best scores"))
+        run.report(_("Comparing with a pick by best scores"))
         greedy = analysis.greedy_selection(table, **rules)
     except (ValueError, TypeError, KeyError) as exc:
-        run.state, run.error, run.finished_at = RunState.FAILED, str(exc), timezone.now()
-        run.progress = ""
-        run.save(update_fields=["state", "error", "finished_at", "progress"])
-        return run
+        return run.fail(str(exc))
     except Exception:
-        run.state, run.finished_at, run.progress = RunState.FAILED, timezone.now(), ""
-        run.error = _("The selection stopped on an unexpected error; the site's administrators can see it in the log.")
-        run.save(update_fields=["state", "error", "finished_at", "progress"])
+        run.fail(_("The selection stopped on an unexpected error; the site's administrators can see it in the log."))
         raise
     data = result.to_dict()
     data["greedy"] = {"status": greedy.status, "objective": greedy.objective, "selected": greedy.selected}
     run.parameters, run.result, run.status = data["parameters"], data, result.status
-    run.state, run.finished_at, run.progress = RunState.DONE, timezone.now(), ""
-    run.save(update_fields=["parameters", "result", "status", "state", "finished_at", "progress"])
+    run.finish(update_fields=["parameters", "result", "status"])
     return run
 
 
@@ -665,13 +643,13 @@ def record_decision(*, user: User, run: SelectionRun, rationale: str,
     call = Call.objects.select_for_update().get(pk=run.call_id)
     if SelectionDecision.objects.filter(call=call).exists():
         raise Conflict(_("The decision on this call is already recorded."))
-    if run.state != RunState.DONE:
+    if run.state != TaskState.DONE:
         raise ValidationError(_("this run has not finished"), field="run")
     if run.status == "infeasible":
         raise ValidationError(_("this run found no group that keeps every rule"), field="run")
     if not rationale.strip():
         raise ValidationError(_("write the rationale of the decision"), field="rationale")
-    if run.pk != SelectionRun.objects.filter(call=call, state=RunState.DONE).latest().pk:
+    if run.pk != SelectionRun.objects.filter(call=call, state=TaskState.DONE).latest().pk:
         raise Conflict(_("A newer selection run exists: decide from the latest run."))
     selected = set(run.result["selected"])
     reserve = list(run.result.get("reserve", []))

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
 from socialclusters import errors
+from socialclusters.tasks import TaskState
 from socialclusters.web import Audience, access, form_errors
 from socialclusters.workinggroup import selectors, services
 from socialclusters.workinggroup.forms import (
@@ -51,7 +52,6 @@ from socialclusters.workinggroup.models import (
     Minutes,
     Outcome,
     Poll,
-    RunState,
     SelectionRun,
 )
 
@@ -261,7 +261,7 @@ def selection(request: HttpRequest, slug: str) -> HttpResponse:
                 queued = services.run_selection(user=request.user, call=call, rules=form.rules())  # type: ignore[arg-type]
                 if queued.pending:
                     messages.info(request, _("The selection is queued: this page shows its progress."))
-                elif queued.state == RunState.FAILED:
+                elif queued.state == TaskState.FAILED:
                     messages.error(request, _("The selection failed: %(error)s") % {"error": queued.error})
                 else:
                     messages.success(request, _("Selection run: %(status)s.") % {"status": queued.status})

@@ -23,7 +23,8 @@ from django_tasks import default_task_backend
 from socialclusters import errors
 from socialclusters.accounts.models import Role, User
 from socialclusters.cooperation import events, tasks
-from socialclusters.cooperation.models import BuildState, Event, ScheduleBuild, ScheduledMeeting
+from socialclusters.cooperation.models import Event, ScheduleBuild, ScheduledMeeting
+from socialclusters.tasks import ABANDONED_AFTER, TaskState
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -69,7 +70,7 @@ def _calendars() -> list[str]:
 def test_without_a_queue_the_schedule_is_built_before_the_request_ends(day, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
     with django_capture_on_commit_callbacks(execute=True):
         build = events.build_schedule(user=day.organiser, event=day.event)
-    assert build.state == BuildState.DONE
+    assert build.state == TaskState.DONE
     assert build.task_id
     assert build.progress == ""
     assert build.error == ""
@@ -93,7 +94,7 @@ def test_the_database_queue_keeps_the_build_until_the_worker_command_runs_it(  #
     monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
 
     build = events.build_schedule(user=day.organiser, event=day.event)
-    assert build.state == BuildState.QUEUED
+    assert build.state == TaskState.QUEUED
     assert build.progress == "Waiting for a worker"
     queued = DBTaskResult.objects.get(id=build.task_id)
     assert queued.status == "READY"
@@ -102,12 +103,12 @@ def test_the_database_queue_keeps_the_build_until_the_worker_command_runs_it(  #
     with django_capture_on_commit_callbacks(execute=True):
         call_command("db_worker", batch=True, startup_delay=False)
     build.refresh_from_db()
-    assert build.state == BuildState.DONE
+    assert build.state == TaskState.DONE
     assert ScheduledMeeting.objects.filter(event=day.event).count() == 1
     assert _calendars() == ["ana@example.org", "ben@example.org"]
     queued.refresh_from_db()
     assert queued.status == "SUCCESSFUL"
-    assert queued.return_value == BuildState.DONE
+    assert queued.return_value == TaskState.DONE
 
 
 def test_a_queued_build_is_followed_from_the_pages_until_the_schedule(  # type: ignore[no-untyped-def]
@@ -118,7 +119,7 @@ def test_a_queued_build_is_followed_from_the_pages_until_the_schedule(  # type: 
     response = client.post(reverse("cooperation:event_schedule", kwargs={"pk": day.event.pk}), follow=True)
     assert response.redirect_chain == [(print_url, 302)]
     build = ScheduleBuild.objects.get(event=day.event)
-    assert build.state == BuildState.QUEUED
+    assert build.state == TaskState.QUEUED
     assert [r.args for r in queue.results] == [[build.pk]]
     assert build.task_id == queue.results[0].id
     page = response.content.decode()
@@ -141,13 +142,13 @@ def test_a_queued_build_is_followed_from_the_pages_until_the_schedule(  # type: 
     assert "Schedule queued" in polled.content.decode()
     assert "hx-trigger" in polled.content.decode()
     assert client.get(status, {"page": "print", "seen": "queued:Waiting for a worker"}, **HTMX).status_code == 204
-    ScheduleBuild.objects.filter(pk=build.pk).update(state=BuildState.RUNNING, progress="Placing",
+    ScheduleBuild.objects.filter(pk=build.pk).update(state=TaskState.RUNNING, progress="Placing",
                                                      started_at=timezone.now())
     changed = client.get(status, {"page": "print", "seen": "queued:Waiting for a worker"}, **HTMX)
     assert changed.status_code == 200
     assert "Building the schedule" in changed.content.decode()
     assert "seen=running%3APlacing" in changed.content.decode()
-    ScheduleBuild.objects.filter(pk=build.pk).update(state=BuildState.QUEUED, progress="Waiting for a worker",
+    ScheduleBuild.objects.filter(pk=build.pk).update(state=TaskState.QUEUED, progress="Waiting for a worker",
                                                      started_at=None)
     # A second build is refused while this one is under way: on the page as a message, in the service as an error.
     again = client.post(reverse("cooperation:event_schedule", kwargs={"pk": day.event.pk}), follow=True,
@@ -167,7 +168,7 @@ def test_a_queued_build_is_followed_from_the_pages_until_the_schedule(  # type: 
     # A worker takes it: the agendas go out, the page is told to reload and shows the schedule.
     assert _calendars() == []
     with django_capture_on_commit_callbacks(execute=True):
-        assert tasks.build_schedule.call(build.pk) == BuildState.DONE
+        assert tasks.build_schedule.call(build.pk) == TaskState.DONE
     assert tasks.build_schedule.call(build.pk) is None  # taken once only
     assert _calendars() == ["ana@example.org", "ben@example.org"]
     finished = client.get(status, **HTMX)
@@ -215,9 +216,9 @@ def test_a_failed_build_says_why_and_keeps_the_earlier_schedule(day, client, que
     built_at = day.event.scheduled_at
     # A time limit the solver refuses: its argument check becomes the build's error.
     build = events.build_schedule(user=day.organiser, event=day.event, time_limit=0)
-    assert tasks.build_schedule.call(build.pk) == BuildState.FAILED
+    assert tasks.build_schedule.call(build.pk) == TaskState.FAILED
     build.refresh_from_db()
-    assert build.state == BuildState.FAILED
+    assert build.state == TaskState.FAILED
     assert "time_limit" in build.error
     assert build.finished_at is not None
     assert build.progress == ""
@@ -234,7 +235,7 @@ def test_a_failed_build_says_why_and_keeps_the_earlier_schedule(day, client, que
     assert (api["build"]["state"], api["count"]) == ("failed", 1)
     assert "time_limit" in api["build"]["error"]
     # A failed build does not keep the organiser from building again.
-    assert events.build_schedule(user=day.organiser, event=day.event).state == BuildState.QUEUED
+    assert events.build_schedule(user=day.organiser, event=day.event).state == TaskState.QUEUED
 
 
 def test_a_failed_build_with_the_immediate_backend_is_shown_after_the_click(day, client):  # type: ignore[no-untyped-def]
@@ -254,17 +255,17 @@ def test_an_abandoned_build_no_longer_blocks(day, queue):  # type: ignore[no-unt
     build = events.build_schedule(user=day.organiser, event=day.event)
     assert events.pending_build(day.event) == build
     ScheduleBuild.objects.filter(pk=build.pk).update(
-        created_at=timezone.now() - events.PENDING_BUILD_TIMEOUT - dt.timedelta(seconds=1))
+        created_at=timezone.now() - ABANDONED_AFTER - dt.timedelta(seconds=1))
     assert events.pending_build(day.event) is None
     later = events.build_schedule(user=day.organiser, event=day.event)
-    assert later.state == BuildState.QUEUED
+    assert later.state == TaskState.QUEUED
     # Should its worker come back, the abandoned build steps aside for the later one: one set of agendas only.
-    assert tasks.build_schedule.call(build.pk) == BuildState.FAILED
+    assert tasks.build_schedule.call(build.pk) == TaskState.FAILED
     build.refresh_from_db()
     assert build.error == "a later build of this schedule replaced this one"
     assert not ScheduledMeeting.objects.filter(event=day.event).exists()
     assert mail.outbox == []
-    assert tasks.build_schedule.call(later.pk) == BuildState.DONE
+    assert tasks.build_schedule.call(later.pk) == TaskState.DONE
 
 
 def test_refusals_happen_before_anything_is_queued(day, queue, make_user):  # type: ignore[no-untyped-def]
@@ -282,6 +283,6 @@ def test_refusals_happen_before_anything_is_queued(day, queue, make_user):  # ty
 def test_a_build_whose_requests_are_gone_fails_instead_of_emptying_the_schedule(day, queue):  # type: ignore[no-untyped-def]
     build = events.build_schedule(user=day.organiser, event=day.event)
     day.event.meeting_requests.all().delete()
-    assert tasks.build_schedule.call(build.pk) == BuildState.FAILED
+    assert tasks.build_schedule.call(build.pk) == TaskState.FAILED
     build.refresh_from_db()
     assert build.error == "no accepted meeting request to schedule"

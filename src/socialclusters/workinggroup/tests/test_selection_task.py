@@ -19,8 +19,9 @@ from django.utils import timezone
 from django_tasks import default_task_backend
 
 from socialclusters import errors
+from socialclusters.tasks import ABANDONED_AFTER, TaskState
 from socialclusters.workinggroup import services, tasks
-from socialclusters.workinggroup.models import Lock, RunState, SelectionRun
+from socialclusters.workinggroup.models import Lock, SelectionRun
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +38,7 @@ def queue(settings):  # type: ignore[no-untyped-def]
 
 def test_without_a_queue_the_run_is_computed_before_the_request_ends(world):
     run = services.run_selection(user=world.users["secretariat"], call=world.call, rules=RULES)
-    assert run.state == RunState.DONE
+    assert run.state == TaskState.DONE
     assert run.status == "optimal"
     assert run.task_id
     assert run.started_at is not None
@@ -57,17 +58,17 @@ def test_the_database_queue_keeps_the_run_until_the_worker_command_computes_it(w
     monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
 
     run = services.run_selection(user=world.users["secretariat"], call=world.call, rules=RULES)
-    assert run.state == RunState.QUEUED
+    assert run.state == TaskState.QUEUED
     queued = DBTaskResult.objects.get(id=run.task_id)
     assert queued.status == "READY"
     call_command("db_worker", batch=True, startup_delay=False)
     run.refresh_from_db()
-    assert run.state == RunState.DONE
+    assert run.state == TaskState.DONE
     assert run.status == "optimal"
     assert run.result["selected"] == [world.application.pk]
     queued.refresh_from_db()
     assert queued.status == "SUCCESSFUL"
-    assert queued.return_value == RunState.DONE
+    assert queued.return_value == TaskState.DONE
 
 
 def test_a_queued_run_is_followed_from_the_page_until_its_result(world, client, queue):
@@ -78,7 +79,7 @@ def test_a_queued_run_is_followed_from_the_page_until_its_result(world, client, 
              "weight_type": "20", "weight_country": "10", "weight_gender": "10"}
     response = client.post(url, rules, follow=True)
     run = world.call.selection_runs.order_by("-pk").first()
-    assert run.state == RunState.QUEUED
+    assert run.state == TaskState.QUEUED
     assert [r.args for r in queue.results] == [[run.pk]]
     assert run.task_id == queue.results[0].id
     page = response.content.decode()
@@ -95,22 +96,22 @@ def test_a_queued_run_is_followed_from_the_page_until_its_result(world, client, 
     assert "hx-trigger" in polled.content.decode()
     # Asked again with what it already shows, nothing is sent; a change of step is.
     assert client.get(status, {"seen": f"queued:{run.progress}"}, **HTMX).status_code == 204
-    SelectionRun.objects.filter(pk=run.pk).update(state=RunState.RUNNING, progress="Searching",
+    SelectionRun.objects.filter(pk=run.pk).update(state=TaskState.RUNNING, progress="Searching",
                                                   started_at=timezone.now())
     changed = client.get(status, {"seen": f"queued:{run.progress}"}, **HTMX)
     assert changed.status_code == 200
     assert "Running" in changed.content.decode()
     assert "?seen=running%3ASearching" in changed.content.decode()
-    SelectionRun.objects.filter(pk=run.pk).update(state=RunState.QUEUED, progress=run.progress, started_at=None)
+    SelectionRun.objects.filter(pk=run.pk).update(state=TaskState.QUEUED, progress=run.progress, started_at=None)
     with pytest.raises(errors.Conflict, match="already under way"):
         services.run_selection(user=secretariat, call=world.call, rules=RULES)
     # Without htmx the address leads back to the page.
     assert client.get(status)["Location"] == url
     # A worker takes it: the page is told to reload and shows the result.
-    assert tasks.run_selection.call(run.pk) == RunState.DONE
+    assert tasks.run_selection.call(run.pk) == TaskState.DONE
     assert tasks.run_selection.call(run.pk) is None  # taken once only
     run.refresh_from_db()
-    assert run.state == RunState.DONE
+    assert run.state == TaskState.DONE
     assert run.status == "optimal"
     finished = client.get(status, **HTMX)
     assert finished.status_code == 200
@@ -167,9 +168,9 @@ def test_a_failed_run_says_why_on_the_page(world, client, queue):
     # Applicant both locked in and out: the analysis refuses the arguments.
     SelectionRun.objects.filter(pk=run.pk).update(parameters={
         **run.parameters, "locked_in": [world.other.pk], "locked_out": [world.other.pk]})
-    assert tasks.run_selection.call(run.pk) == RunState.FAILED
+    assert tasks.run_selection.call(run.pk) == TaskState.FAILED
     run.refresh_from_db()
-    assert run.state == RunState.FAILED
+    assert run.state == TaskState.FAILED
     assert "both locked in and locked out" in run.error
     assert run.finished_at is not None
     client.force_login(secretariat)
@@ -180,16 +181,16 @@ def test_a_failed_run_says_why_on_the_page(world, client, queue):
         services.record_decision(user=secretariat, run=run, rationale="Failed run.")
     # A failed run does not keep the secretariat from running again.
     again = services.run_selection(user=secretariat, call=world.call, rules=RULES)
-    assert again.state == RunState.QUEUED
+    assert again.state == TaskState.QUEUED
 
 
 def test_an_abandoned_run_no_longer_blocks(world, queue):
     secretariat = world.users["secretariat"]
     run = services.run_selection(user=secretariat, call=world.call, rules=RULES)
     SelectionRun.objects.filter(pk=run.pk).update(
-        created_at=timezone.now() - services.PENDING_RUN_TIMEOUT - datetime.timedelta(seconds=1))
+        created_at=timezone.now() - ABANDONED_AFTER - datetime.timedelta(seconds=1))
     assert services.pending_run(world.call) is None
-    assert services.run_selection(user=secretariat, call=world.call, rules=RULES).state == RunState.QUEUED
+    assert services.run_selection(user=secretariat, call=world.call, rules=RULES).state == TaskState.QUEUED
 
 
 def test_bad_rules_are_refused_before_anything_is_queued(world, queue):
