@@ -2446,20 +2446,20 @@ def _pack(normalised: _Normalised, schema_version: int) -> _Normalised:
     writer = _packing_writer
     count = len(normalised.external_ids)
     names = list(normalised.values)
-    numbers = range(1, count + 1)
+    columns = ", ".join(map(writer.quote, names))
     database = sqlite3.connect(":memory:")
     try:
         database.execute("PRAGMA journal_mode = OFF")
         # Both tables first, always in this order: every chunk of a run then has the same schema, with the same
         # root pages, which the importing connection caches across chunks (same schema cookie).
-        database.execute(f"CREATE TABLE organisation (n INTEGER PRIMARY KEY, {', '.join(map(writer.quote, names))})")
+        database.execute(f"CREATE TABLE organisation (n INTEGER PRIMARY KEY, {columns})")
         database.execute("CREATE TABLE record (n INTEGER PRIMARY KEY, external_id, line, row_hash)")
         database.execute(f"PRAGMA schema_version = {int(schema_version)}")
-        database.executemany(f"INSERT INTO organisation VALUES ({', '.join('?' * (len(names) + 1))})",
-                             zip(numbers, *(writer.adapt(name, normalised.values[name]) for name in names),
-                                 strict=True))
-        database.executemany("INSERT INTO record VALUES (?, ?, ?, ?)",
-                             zip(numbers, normalised.external_ids, normalised.lines, normalised.hashes, strict=True))
+        # n is left to SQLite: in a new table, rows get 1, 2, 3 ... in the order they are inserted.
+        database.executemany(f"INSERT INTO organisation ({columns}) VALUES ({', '.join('?' * len(names))})",
+                             zip(*(writer.adapt(name, normalised.values[name]) for name in names), strict=True))
+        database.executemany("INSERT INTO record (external_id, line, row_hash) VALUES (?, ?, ?)",
+                             zip(normalised.external_ids, normalised.lines, normalised.hashes, strict=True))
         database.commit()
         packed = database.serialize()
     finally:
