@@ -1,4 +1,8 @@
-"""Who may use which cooperation page and API operation, by every role, from one table each."""
+"""Who may use which cooperation page and API operation, by every role, from one table each.
+
+The pages are asked and checked through ``socialclusters.tests.matrix`` (shared with the other apps' matrices);
+the API operations are asked here, with CSRF checks enforced.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +18,9 @@ from socialclusters.cooperation import urls
 from socialclusters.cooperation.api import router
 from socialclusters.cooperation.models import MatchingSettings, ScheduleBuild
 from socialclusters.cooperation.tests.world import ROLES, World, build_world
+from socialclusters.tests.matrix import LOGIN, assert_answer
 from socialclusters.web import Audience
 
-LOGIN = "login"
 R = ROLES
 PUBLIC = dict.fromkeys(R, 200)
 SIGNED_IN = {"anonymous": LOGIN} | dict.fromkeys(R[1:], 200)
@@ -142,19 +146,10 @@ def world(make_user) -> World:  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("row", MATRIX, ids=[m[0] for m in MATRIX])
 def test_who_may_use_each_page(world, role, row):  # type: ignore[no-untyped-def]
     case, name, args, method, data, expected = row
-    client = Client()
-    user = world.users[role]
-    if user is not None:
-        client.force_login(user)
     own = world.event.participants.get(user=world.users["manager_own"]).pk
     data = {key: (world.buyer.pk if value == "0" else own if value == "p" else value) for key, value in data.items()}
-    response = getattr(client, method)(reverse(f"cooperation:{name}", kwargs=args(world)), data)
-    want = expected[role]
-    if want == LOGIN:
-        assert response.status_code == 302, f"{case} as {role}: {response.status_code}"
-        assert response["Location"].startswith(reverse("accounts:login"))
-    else:
-        assert response.status_code == want, f"{case} as {role}: expected {want}, got {response.status_code}"
+    assert_answer(world.users[role], method, reverse(f"cooperation:{name}", kwargs=args(world)), data,
+                  expected[role], case=f"{case} as {role}")
 
 
 def test_the_matrix_covers_every_url():
