@@ -1673,6 +1673,9 @@ class _OrganisationNormaliser(_ChunkNormaliser):
         for name in ("name", "address", "postcode", "city", "legal_form_raw", "website", "domain"):
             if name in values:
                 values[name] = self._truncate(name, values[name], flags)
+        flags.add("spreadsheet_error", normalise.spreadsheet_errors(
+            [values[name].tolist() for name in ("name", "address", "postcode", "city", "legal_form_raw", "website")
+             if name in values]))
 
         postcodes = values.get("postcode", pd.Series("", index=frame.index, dtype=str))
         placement, unplaced_reasons = self._place(out["country_id"], postcodes, latitude=latitude,

@@ -55,6 +55,7 @@ __all__ = [
     "repair_mojibake",
     "restore_postcodes",
     "row_hashes",
+    "spreadsheet_errors",
     "translate_uksic2007",
 ]
 
@@ -83,6 +84,8 @@ FLAG_DESCRIPTIONS: dict[str, str] = {
     " field for it exists)",
     "value_truncated": "a value was longer than the field allows and was shortened",
     "no_country": "no country given",
+    "spreadsheet_error": "a value is a spreadsheet's error (#NAME?, #VALUE!, #REF! ...) instead of what the cell"
+    " should hold; kept as given",
 }
 
 #: Repairs made without loss (code → what was done), counted in the report.
@@ -956,6 +959,28 @@ def name_similarity(first: str, second: str) -> float:
     # difflib's ratio depends on the order of its arguments; the larger of both keeps the score symmetric.
     return max(difflib.SequenceMatcher(None, a, b, autojunk=False).ratio(),
                difflib.SequenceMatcher(None, b, a, autojunk=False).ratio())
+
+
+# --- spreadsheet errors ---------------------------------------------------------------------------
+
+#: What a spreadsheet writes in a cell whose formula it could not compute (Excel, LibreOffice, Google Sheets):
+#: a file exported from it keeps the error text in place of the value (the .coop register has a "#NAME?").
+SPREADSHEET_ERRORS = frozenset({"#NAME?", "#VALUE!", "#REF!", "#DIV/0!", "#N/A", "#NUM!", "#NULL!", "#SPILL!",
+                                "#CALC!", "#ERROR!"})
+
+
+def spreadsheet_errors(columns: Sequence[Sequence[str]]) -> np.ndarray:
+    """Which rows hold a spreadsheet error as the whole value of one of the ``columns``.
+
+    >>> spreadsheet_errors([["Coop", "#NAME?", "#1 Coop"], ["Paris", "Lyon", "#N/A"]]).tolist()
+    [False, True, True]
+    """
+    count = len(columns[0]) if columns else 0
+    found = np.zeros(count, dtype=bool)
+    for values in columns:
+        if "#" in "\x00".join(values):  # one scan of the column rules most out at once
+            found |= np.fromiter((value in SPREADSHEET_ERRORS for value in values), dtype=bool, count=count)
+    return found
 
 
 # --- change detection -----------------------------------------------------------------------------

@@ -106,6 +106,11 @@ def test_the_coop_register_is_accounted_for_row_by_row_and_a_second_import_chang
     assert set(us.values_list("region_reason", flat=True)) == {"country outside NUTS coverage"}
     record = SourceRecord.objects.get(external_id="D61086677-CNIC")
     assert (record.line, len(record.row_hash)) == (3, 40)
+    # A cell the spreadsheet could not compute: kept, and flagged for review.
+    unnamed = organisation("D61842892-CNIC")
+    assert (unnamed.name, unnamed.city) == ("#NAME?", "Barcelona")
+    assert "spreadsheet_error" in unnamed.flags
+    assert first.flags["spreadsheet_error"] == 1
 
     runs = ImportRun.objects.count()
     second = imports.import_organisations(path, mapping="dotcoop")
