@@ -296,6 +296,13 @@ class Organisation(models.Model):
     def is_social_economy(self) -> bool:
         return self.kind in SOCIAL_ECONOMY_KINDS
 
+    @property
+    def quality_notes(self) -> list[str]:
+        """What each data-quality flag means, in the active language (an unknown code as it is)."""
+        from socialclusters.registry.normalise import FLAG_DESCRIPTIONS
+
+        return [str(FLAG_DESCRIPTIONS.get(code, code)) for code in self.flags or []]
+
 
 # --- clusters -------------------------------------------------------------------------------
 

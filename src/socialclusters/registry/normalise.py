@@ -26,9 +26,11 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
+from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
     import pandas as pd
+    from django.utils.functional import Promise
 
 
 __all__ = [
@@ -61,31 +63,32 @@ __all__ = [
 
 # --- vocabularies of the report -------------------------------------------------------------------
 
-#: Problems kept in ``Organisation.flags`` (code → what a reviewer should know).
-FLAG_DESCRIPTIONS: dict[str, str] = {
-    "postcode_ambiguous": "postcode is shorter than the country's fixed length by more digits than lost leading"
-    " zeros explain; kept as given",
-    "postcode_invalid": "postcode is not a postcode (for example a date); dropped",
-    "postcode_format": "postcode does not have the country's fixed number of digits; kept as given",
-    "misdecoded_characters": "characters were lost in an earlier encoding step ('?' or '\ufffd' inside a word)"
-    " and no clean alternative could repair them",
-    "coordinates_invalid": "latitude or longitude is not a number; coordinates dropped",
-    "coordinates_incomplete": "only one of latitude and longitude is given; coordinates dropped",
-    "coordinates_out_of_range": "latitude outside ±90 or longitude outside ±180 (or exactly 0, 0); coordinates"
-    " dropped",
-    "coordinates_outside_country": "the coordinates fall in another country's NUTS region; the region was not"
-    " taken from them",
-    "coordinates_outside_regions": "the coordinates fall outside every NUTS 3 region of the organisation's country",
-    "low_geocode_confidence": "geocoding confidence below the mapping's threshold; coordinates kept",
-    "unknown_activity_code": "the activity code has no NACE Rev. 2 equivalent; sector left empty",
-    "invalid_date": "a date is not in the expected format; left empty",
-    "invalid_number": "a number could not be read; left empty",
-    "unmapped_value": "a value has no translation in the mapping; left empty (the raw value is kept where a"
-    " field for it exists)",
-    "value_truncated": "a value was longer than the field allows and was shortened",
-    "no_country": "no country given",
-    "spreadsheet_error": "a value is a spreadsheet's error (#NAME?, #VALUE!, #REF! ...) instead of what the cell"
-    " should hold; kept as given",
+#: Problems kept in ``Organisation.flags`` (code → what a reviewer should know), shown on the organisation's page.
+FLAG_DESCRIPTIONS: dict[str, Promise] = {
+    "postcode_ambiguous": _("postcode is shorter than the country's fixed length by more digits than lost leading"
+      " zeros explain; kept as given"),
+    "postcode_invalid": _("postcode is not a postcode (for example a date); dropped"),
+    "postcode_format": _("postcode does not have the country's fixed number of digits; kept as given"),
+    "misdecoded_characters": _("characters were lost in an earlier encoding step ('?' or '�' inside a word)"
+      " and no clean alternative could repair them"),
+    "coordinates_invalid": _("latitude or longitude is not a number; coordinates dropped"),
+    "coordinates_incomplete": _("only one of latitude and longitude is given; coordinates dropped"),
+    "coordinates_out_of_range": _("latitude outside ±90 or longitude outside ±180 (or exactly 0, 0); coordinates"
+      " dropped"),
+    "coordinates_outside_country": _("the coordinates fall in another country's NUTS region; the region was not"
+      " taken from them"),
+    "coordinates_outside_regions": _("the coordinates fall outside every NUTS 3 region of the organisation's"
+      " country"),
+    "low_geocode_confidence": _("geocoding confidence below the mapping's threshold; coordinates kept"),
+    "unknown_activity_code": _("the activity code has no NACE Rev. 2 equivalent; sector left empty"),
+    "invalid_date": _("a date is not in the expected format; left empty"),
+    "invalid_number": _("a number could not be read; left empty"),
+    "unmapped_value": _("a value has no translation in the mapping; left empty (the raw value is kept where a"
+      " field for it exists)"),
+    "value_truncated": _("a value was longer than the field allows and was shortened"),
+    "no_country": _("no country given"),
+    "spreadsheet_error": _("a value is a spreadsheet's error (#NAME?, #VALUE!, #REF! ...) instead of what the cell"
+      " should hold; kept as given"),
 }
 
 #: Repairs made without loss (code → what was done), counted in the report.

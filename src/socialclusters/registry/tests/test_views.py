@@ -242,6 +242,20 @@ def test_organisation_page(world, client):
     assert "Edit this profile" not in page
 
 
+def test_organisation_page_explains_its_data_quality_flags_in_the_reader_s_language(world, client):
+    world.paris.flags = ["low_geocode_confidence", "spreadsheet_error"]
+    world.paris.save(update_fields=["flags"])
+    url = reverse("organisation_detail", args=[world.paris.pk])
+    page = text(client.get(url))
+    assert "Data quality notes" in page
+    assert "<li>Geocoding confidence below the mapping&#x27;s threshold; coordinates kept</li>" in page
+    assert "instead of what the cell should hold; kept as given</li>" in page
+    assert "spreadsheet_error" not in page
+    french = text(client.get(f"/fr{url}"))
+    assert "<li>Confiance du géocodage inférieure au seuil de la correspondance ; coordonnées conservées</li>" in french
+    assert "erreur de tableur" in french
+
+
 def test_organisation_page_hides_memberships_of_unpublished_clusters(world, client):
     page = text(client.get(reverse("organisation_detail", args=[world.lyon.pk])))
     assert "Secret draft cluster" not in page
