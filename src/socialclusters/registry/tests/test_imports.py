@@ -591,11 +591,6 @@ def test_packed_chunks_of_consecutive_runs_are_read_with_their_own_columns(monke
 # --- foreign keys ------------------------------------------------------------------------------------
 
 
-def test_the_import_checks_every_foreign_key_of_an_organisation():
-    columns = {field.column for field in Organisation._meta.concrete_fields if field.is_relation}
-    assert set(imports._REFERENCE_COLUMNS) == columns
-
-
 def _with_an_extra_country(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make the import believe the registry holds country ZZ: as if it vanished after the lookups were read."""
     lookups = imports._lookups
