@@ -233,15 +233,16 @@ class OrganisationStatus(models.TextChoices):
 class Organisation(models.Model):
     name = models.CharField(_("name"), max_length=300)
     alt_names = models.JSONField(_("alternative names"), default=list, blank=True)
+    # Foreign keys that most rows leave empty are indexed only where set (see Meta.indexes).
     legal_form = models.ForeignKey(
-        LegalForm, null=True, blank=True, on_delete=models.PROTECT, related_name="organisations"
+        LegalForm, null=True, blank=True, on_delete=models.PROTECT, related_name="organisations", db_index=False
     )
     legal_form_raw = models.CharField(_("legal form as stated"), max_length=200, blank=True)
     kind = models.CharField(
         _("kind"), max_length=20, choices=OrganisationKind.choices, default=OrganisationKind.UNKNOWN, db_index=True
     )
     primary_nace = models.ForeignKey(
-        Sector, null=True, blank=True, on_delete=models.PROTECT, related_name="primary_organisations"
+        Sector, null=True, blank=True, on_delete=models.PROTECT, related_name="primary_organisations", db_index=False
     )
     # Denormalised from primary_nace for fast filtering by NACE section.
     nace_section = models.CharField(_("NACE section"), max_length=1, blank=True, db_index=True)
@@ -285,7 +286,15 @@ class Organisation(models.Model):
 
     class Meta:
         ordering = ["name", "id"]
-        indexes = [models.Index(fields=["country", "kind"])]
+        indexes = [
+            models.Index(fields=["country", "kind"]),
+            # Partial: a lookup of one value (``legal_form_id = 3``) implies IS NOT NULL, so both SQLite and
+            # PostgreSQL use them, and a bulk import of rows without the value has no index entry to write.
+            models.Index(fields=["legal_form"], condition=models.Q(legal_form__isnull=False),
+                         name="organisation_legal_form_set"),
+            models.Index(fields=["primary_nace"], condition=models.Q(primary_nace__isnull=False),
+                         name="organisation_nace_set"),
+        ]
         verbose_name = _("organisation")
         verbose_name_plural = _("organisations")
 
@@ -426,7 +435,10 @@ class SourceRecord(models.Model):
     organisation = models.ForeignKey(
         Organisation, null=True, blank=True, on_delete=models.CASCADE, related_name="source_records"
     )
-    cluster = models.ForeignKey(Cluster, null=True, blank=True, on_delete=models.CASCADE, related_name="source_records")
+    # Organisation records leave cluster empty and imports leave recorded_by empty: both are indexed only
+    # where set (see Meta.indexes).
+    cluster = models.ForeignKey(Cluster, null=True, blank=True, on_delete=models.CASCADE, related_name="source_records",
+                                db_index=False)
     # The record's identifier in the source (for example the .coop registry object id); re-imports match on it.
     external_id = models.CharField(_("identifier in the source"), max_length=200, blank=True)
     line = models.PositiveIntegerField(_("line in the source file"), null=True, blank=True)
@@ -436,11 +448,17 @@ class SourceRecord(models.Model):
     row_hash = models.CharField(max_length=40, blank=True)
     recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
 
     class Meta:
         ordering = ["source", "line"]
+        indexes = [
+            models.Index(fields=["cluster"], condition=models.Q(cluster__isnull=False),
+                         name="source_record_cluster_set"),
+            models.Index(fields=["recorded_by"], condition=models.Q(recorded_by__isnull=False),
+                         name="source_record_recorder_set"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["source", "external_id"], condition=~models.Q(external_id=""), name="source_record_unique"
