@@ -616,7 +616,7 @@ class RawChunk:
         if self._built is not None:
             return self._built[name].tolist()
         if self._received is not None:
-            return _stripped(self._received[name])
+            return list(self._received[name])
         position = self.columns.index(name)
         return _stripped([record[position] for record in self.records])
 
@@ -649,20 +649,21 @@ class RawChunk:
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        """The kept columns split again and stripped (a joined column is checked for whitespace as it came)."""
         received = state.get("_received") or {}
         count = len(state["lines"])
         state["_received"] = {
-            name: (values.split("\x00") if count else []) if isinstance(values, str) else values
+            name: (_split_stripped(values) if count else []) if isinstance(values, str) else _stripped(values)
             for name, values in received.items()
         }
         self.__dict__.update(state)
 
 
 def _frame_of_columns(columns: dict[str, list[str]], count: int) -> pd.DataFrame:
-    """:func:`_frame` of values already split into columns."""
+    """:func:`_frame` of values already split into columns and stripped."""
     if not count:
         return pd.DataFrame({name: pd.Series([], dtype=str) for name in columns})
-    return pd.DataFrame({name: pd.Series(_stripped(values), dtype=str) for name, values in columns.items()})
+    return pd.DataFrame({name: pd.Series(values, dtype=str) for name, values in columns.items()})
 
 
 class _StreamState:
@@ -813,12 +814,22 @@ def _frame(records: list[list[str]], columns: list[str], wanted: set[str] | None
 _SPACE_AT_SEPARATOR = re.compile(r"\x00(?:\s|(?<=\s\x00))")
 
 
+def _padded(joined: str) -> bool:
+    """Whether some value of a column joined with NUL has whitespace at either end."""
+    return bool(joined[:1].isspace() or joined[-1:].isspace() or _SPACE_AT_SEPARATOR.search(joined))
+
+
 def _stripped(values: Sequence[str]) -> list[str]:
     """The values without surrounding whitespace; one scan of the joined column finds whether any has some."""
-    joined = "\x00".join(values)
-    if joined[:1].isspace() or joined[-1:].isspace() or _SPACE_AT_SEPARATOR.search(joined):
+    if _padded("\x00".join(values)):
         return [value.strip() for value in values]
     return list(values)
+
+
+def _split_stripped(joined: str) -> list[str]:
+    """The values of a column joined with NUL (none of which holds NUL), without surrounding whitespace."""
+    values = joined.split("\x00")
+    return [value.strip() for value in values] if _padded(joined) else values
 
 
 def _fit_record(
@@ -1603,7 +1614,10 @@ class _OrganisationNormaliser(_ChunkNormaliser):
         """
         rejections = _Rejections(chunk.lines, [])
         if self.mapping.id_column:
-            self._check_ids([value[:200] for value in chunk.column(self.mapping.id_column)], rejections)
+            ids = chunk.column(self.mapping.id_column)
+            if max(map(len, ids), default=0) > 200:
+                ids = [value[:200] for value in ids]
+            self._check_ids(ids, rejections)
         return _IdCheck(bad=rejections.bad, rows=rejections.rows)
 
     def __call__(  # noqa: PLR0912, PLR0915 - one pass over the fields, in order

@@ -709,3 +709,22 @@ def test_a_lookup_by_a_sparse_foreign_key_uses_its_partial_index(queryset, index
                 cursor.execute("SET LOCAL enable_seqscan = off")
         plan = queryset().explain()
     assert index in plan
+
+
+def test_a_chunk_sent_to_a_worker_arrives_as_it_was_read():
+    """A chunk travels to a worker process pickled, its kept columns joined into one string each: it must
+    arrive with the same values, stripped the same way, whether or not they hold whitespace or NUL."""
+    import pickle
+
+    import numpy as np
+
+    columns = ["id", "name", "unkept", "city"]
+    records = [["1", " Coop A ", "x", "Lyon"], ["2", "Coop\x00B", "y", " Gent"], ["3", "Coop C", "z", "Roma\t"]]
+    for rows in (records, [record[:1] + ["Plain", "w", "Town"] for record in records], []):
+        chunk = imports.RawChunk([list(row) for row in rows], columns, {"id", "name", "city"},
+                                 np.arange(2, 2 + len(rows)), [])
+        arrived = pickle.loads(pickle.dumps(chunk))
+        assert arrived.column("name") == chunk.column("name")
+        assert arrived.column("city") == chunk.column("city")
+        assert arrived.frame.to_dict("list") == chunk.frame.to_dict("list")
+    assert arrived.rows == 0
