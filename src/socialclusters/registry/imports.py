@@ -771,12 +771,14 @@ class Table:
     delimiter: str
     columns: list[str]
     size: int
-    _chunks: Callable[[int], Iterator[RawChunk]]
+    _chunks: Callable[[Iterator[int]], Iterator[RawChunk]]
     _sha256: Callable[[], str]
     _bytes_read: Callable[[], int]
 
-    def chunks(self, rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[RawChunk]:
-        return self._chunks(rows)
+    def chunks(self, rows: int = DEFAULT_CHUNK_ROWS, *, ramp: bool = False) -> Iterator[RawChunk]:
+        """The rows in chunks of ``rows``; with ``ramp``, the first three chunks are an eighth, a quarter and a
+        half of that, so that worker processes get their first chunk, and the writer its first result, sooner."""
+        return self._chunks(_chunk_sizes(rows, ramp=ramp))
 
     @property
     def sha256(self) -> str:
@@ -786,6 +788,13 @@ class Table:
     @property
     def bytes_read(self) -> int:
         return self._bytes_read()
+
+
+def _chunk_sizes(rows: int, *, ramp: bool) -> Iterator[int]:
+    if ramp:
+        for divisor in (8, 4, 2):
+            yield max(1, rows // divisor)
+    yield from itertools.repeat(rows)
 
 
 def _header_names(path: Path, record: Sequence[str]) -> list[str]:
@@ -866,10 +875,10 @@ def _fit_record(
 Batch = tuple[Sequence[int], list[list[str]]]
 
 
-def _batched(records: Iterator[tuple[int, list[str]]], size: int) -> Iterator[Batch]:
-    """(line, record) pairs in batches of ``size``."""
+def _batched(records: Iterator[tuple[int, list[str]]], sizes: Iterator[int]) -> Iterator[Batch]:
+    """(line, record) pairs in batches of the given sizes."""
     while True:
-        batch = list(itertools.islice(records, size))
+        batch = list(itertools.islice(records, next(sizes)))
         if not batch:
             return
         yield [line for line, _ in batch], [record for _, record in batch]
@@ -923,9 +932,9 @@ def _line_breaks(record: list[str]) -> int:
     return text.count("\n") + text.count("\r") - text.count("\r\n")
 
 
-def _csv_batches(path: Path, stream: io.TextIOBase, delimiter: str, size: int, *,
+def _csv_batches(path: Path, stream: io.TextIOBase, delimiter: str, sizes: Iterator[int], *,
                  skip_header: bool) -> Iterator[Batch]:
-    """The records of a CSV stream, ``size`` at a time, with the physical line each starts on; blank lines
+    """The records of a CSV stream in batches of the given sizes, with the physical line each starts on; blank lines
     are skipped, and with ``skip_header`` so is the first record that is not blank.
 
     Each batch is read in one tight loop. The reader counts the lines it consumed: when a batch took as many
@@ -944,7 +953,7 @@ def _csv_batches(path: Path, stream: io.TextIOBase, delimiter: str, size: int, *
         while True:
             batch = []
             append = batch.append
-            for record in itertools.islice(reader, size):
+            for record in itertools.islice(reader, next(sizes)):
                 append(record)
             if not batch:
                 return
@@ -1011,17 +1020,18 @@ def _open_csv(path: Path, sample: bytes, *, size: int, options: Mapping[str, Any
             delimiter = csv.Sniffer().sniff(text_sample[:65536], delimiters=",;\t|").delimiter
         except csv.Error:
             delimiter = ","
-    first = next(_csv_batches(path, io.StringIO(text_sample), delimiter, 1, skip_header=False), None)
+    first = next(_csv_batches(path, io.StringIO(text_sample), delimiter, itertools.repeat(1), skip_header=False),
+                 None)
     if first is None:
         raise ValidationError(f"{path}: no header row (the file holds only blank lines)", line=1)
     columns = _header_names(path, first[1][0])
     state = _StreamState()
 
-    def chunks(rows: int) -> Iterator[RawChunk]:
+    def chunks(sizes: Iterator[int]) -> Iterator[RawChunk]:
         raw = state.open(path)
         with io.TextIOWrapper(io.BufferedReader(raw, buffer_size=SAMPLE_BYTES), encoding=encoding,
                               newline="") as stream:
-            batches = _csv_batches(path, stream, delimiter, rows, skip_header=True)
+            batches = _csv_batches(path, stream, delimiter, sizes, skip_header=True)
             yield from _chunked_records(batches=batches, columns=columns, wanted=wanted, realign=realign)
 
     return Table(path=path, file_format="csv", encoding=encoding, delimiter=delimiter, columns=columns, size=size,
@@ -1078,11 +1088,11 @@ def _open_xlsx(path: Path, size: int, options: Mapping[str, Any], wanted: set[st
         header.pop()
     columns = _header_names(path, header)
 
-    def chunks(rows: int) -> Iterator[RawChunk]:
+    def chunks(sizes: Iterator[int]) -> Iterator[RawChunk]:
         book = workbook()
         try:
             records = ((line, values) for line, values in rows_of(sheet_of(book)) if line > header_line)
-            yield from _chunked_records(batches=_batched(records, rows), columns=columns, wanted=wanted,
+            yield from _chunked_records(batches=_batched(records, sizes), columns=columns, wanted=wanted,
                                         realign=False)
         finally:
             book.close()
@@ -1156,17 +1166,18 @@ def _open_json(path: Path, sample: bytes, *, size: int, options: Mapping[str, An
         raise ValidationError(f"{path}: no JSON objects with fields in the file")
     column_list = list(columns)
 
-    def chunks(rows: int) -> Iterator[RawChunk]:
+    def chunks(sizes: Iterator[int]) -> Iterator[RawChunk]:
         records: list[tuple[int, list[str]]] = []
         rejected: list[RejectedRow] = []
+        size = next(sizes)
         for item in _json_records(path, objects(), column_list):
             if isinstance(item, RejectedRow):
                 rejected.append(item)
             else:
                 records.append(item)
-            if len(records) + len(rejected) >= rows:
+            if len(records) + len(rejected) >= size:
                 yield _json_chunk(records, rejected, column_list, wanted)
-                records, rejected = [], []
+                records, rejected, size = [], [], next(sizes)
         if records or rejected:
             yield _json_chunk(records, rejected, column_list, wanted)
 
@@ -2420,12 +2431,14 @@ def _normalising_processes(table: Table, mapping: ImportMapping) -> int:
     return max(1, len(usable))
 
 
-def _normalised_chunks(table: Table, chunks: Iterator[RawChunk], normaliser: _OrganisationNormaliser,
+def _normalised_chunks(table: Table, rows: int, normaliser: _OrganisationNormaliser,
                        store: _OrganisationStore) -> Iterator[_Normalised]:
-    """The normalised chunks, in file order: from worker processes for large files, else from a thread."""
+    """The normalised chunks of ``rows`` rows, in file order: from worker processes for large files (the
+    first chunks smaller, see :meth:`Table.chunks`), else from a thread."""
     workers = _normalising_processes(table, normaliser.mapping)
     if not workers:
-        return _prefetched(chunks, normaliser)
+        return _prefetched(table.chunks(rows), normaliser)
+    chunks = table.chunks(rows, ramp=True)
     # A first import into SQLite has only new rows: the workers pack them (see _pack).
     pack = next(_PACKED_RUNS) if connection.vendor == "sqlite" and not store.has_earlier_records else None
     return _in_processes(chunks, normaliser, workers, pack=pack)
@@ -2698,7 +2711,7 @@ def import_organisations(
         source = _dataset_source(loaded, file_path, version)
         run.source = source
         store = _OrganisationStore(source=source, user=user)
-        normalised = _normalised_chunks(table, table.chunks(chunk_rows), normaliser, store)
+        normalised = _normalised_chunks(table, chunk_rows, normaliser, store)
         with _sqlite_page_cache(), _relaxed_gc():
             _write_chunks(store, normalised)
         _require_rows(report, file_path)

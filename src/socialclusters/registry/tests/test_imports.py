@@ -562,7 +562,7 @@ def test_worker_processes_store_exactly_what_the_plain_path_stores(monkeypatch):
     assert fast.as_dict()["repairs"] == plain.as_dict()["repairs"]
     assert fast.as_dict()["placement"] == plain.as_dict()["placement"]
     if connection.vendor == "sqlite":
-        assert len(packed_chunks) == 5  # 9,279 rows in chunks of 2,000
+        assert len(packed_chunks) == 7  # 9,279 rows: 250, 500 and 1,000 (the ramp), then chunks of 2,000
         assert sum(packed_chunks) == plain.imported
     else:
         assert not packed_chunks  # PostgreSQL takes COPY
@@ -720,11 +720,42 @@ def test_a_chunk_sent_to_a_worker_arrives_as_it_was_read():
 
     columns = ["id", "name", "unkept", "city"]
     records = [["1", " Coop A ", "x", "Lyon"], ["2", "Coop\x00B", "y", " Gent"], ["3", "Coop C", "z", "Roma\t"]]
-    for rows in (records, [record[:1] + ["Plain", "w", "Town"] for record in records], []):
+    for rows in (records, [[*record[:1], "Plain", "w", "Town"] for record in records], []):
         chunk = imports.RawChunk([list(row) for row in rows], columns, {"id", "name", "city"},
                                  np.arange(2, 2 + len(rows)), [])
-        arrived = pickle.loads(pickle.dumps(chunk))
+        arrived = pickle.loads(pickle.dumps(chunk))  # noqa: S301 - our own bytes, as between the import processes
         assert arrived.column("name") == chunk.column("name")
         assert arrived.column("city") == chunk.column("city")
         assert arrived.frame.to_dict("list") == chunk.frame.to_dict("list")
     assert arrived.rows == 0
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".json", ".xlsx"])
+def test_a_ramped_read_gives_the_same_rows_in_growing_chunks(tmp_path, suffix):
+    """Worker processes get smaller first chunks (an eighth, a quarter, a half): every format must still give
+    each row once, in order, with its line."""
+    header = ["id", "name"]
+    rows = [[str(number), f"Coop {number}"] for number in range(1, 102)]
+    path = tmp_path / f"table{suffix}"
+    if suffix == ".csv":
+        path.write_text("\n".join(",".join(row) for row in [header, *rows]) + "\n", encoding="utf-8")
+    elif suffix == ".json":
+        path.write_text(json.dumps([dict(zip(header, row, strict=True)) for row in rows]), encoding="utf-8")
+    else:
+        from openpyxl import Workbook
+
+        book = Workbook()
+        for row in [header, *rows]:
+            book.active.append(row)
+        book.save(path)
+
+    def read(ramp: bool) -> tuple[list[int], list[str], list[int]]:
+        chunks = list(imports.open_table(path).chunks(40, ramp=ramp))
+        return ([chunk.rows for chunk in chunks], [value for chunk in chunks for value in chunk.column("id")],
+                [int(line) for chunk in chunks for line in chunk.lines])
+
+    sizes, ids, lines = read(ramp=True)
+    assert sizes == [5, 10, 20, 40, 26]
+    assert (ids, lines) == read(ramp=False)[1:]
+    assert ids == [row[0] for row in rows]
+    assert read(ramp=False)[0] == [40, 40, 21]
