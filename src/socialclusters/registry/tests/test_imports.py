@@ -7,6 +7,7 @@ from the shared data folder by path (never copied).
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import random
 import time
@@ -678,7 +679,8 @@ def test_batches_of_csv_records_start_on_the_lines_a_record_by_record_reading_fi
     text = "".join(line + rng.choice(["\n", "\r\n"]) for line in lines)
     expected = _reference_records(text)
     for size in (1, 3, 7, 1000):
-        batches = imports._csv_batches(Path("t.csv"), io.StringIO(text, newline=""), ",", size, skip_header=False)
+        batches = imports._csv_batches(Path("t.csv"), io.StringIO(text, newline=""), ",", itertools.repeat(size),
+                                      skip_header=False)
         found = [(start, record) for starts, records in batches for start, record in zip(starts, records, strict=True)]
         assert found == expected, size
 
@@ -688,7 +690,8 @@ def test_a_broken_record_after_multi_line_ones_is_reported_on_its_own_line():
 
     text = 'a,b\n"one\ntwo",x\n"three\r\nfour",y\nfine,z\n"broken"x,w\n'
     with pytest.raises(ValidationError) as caught:
-        list(imports._csv_batches(Path("t.csv"), io.StringIO(text, newline=""), ",", 2, skip_header=True))
+        list(imports._csv_batches(Path("t.csv"), io.StringIO(text, newline=""), ",", itertools.repeat(2),
+                                  skip_header=True))
     assert caught.value.line == 7
 
 
