@@ -176,6 +176,7 @@ import operator
 import os
 import re
 import sqlite3
+import sys
 import threading
 import time
 import tomllib
@@ -666,6 +667,105 @@ def _frame_of_columns(columns: dict[str, list[str]], count: int) -> pd.DataFrame
     return pd.DataFrame({name: pd.Series(values, dtype=str) for name, values in columns.items()})
 
 
+class _ReadAgain(Exception):
+    """Reading a CSV file in pieces of text went wrong where reading it record by record would not: a piece
+    was cut inside a quoted value (a stray quote misled :func:`_text_pieces`), or some bytes do not decode
+    (the record-by-record reading says on which record's line). The import starts again that way (see
+    :func:`import_organisations`).
+    """
+
+
+@dataclass
+class CsvLayout:
+    """What a piece of a CSV file needs to be read on its own: the file, its delimiter and header."""
+
+    path: Path
+    delimiter: str
+    columns: list[str]
+    wanted: set[str] | None
+    realign: bool
+
+
+@dataclass
+class TextChunk:
+    """Lines of a CSV file as text, cut where no quoted value is open, read in the worker that normalises them.
+
+    Reading the records in the worker leaves the importing process only the cutting; :meth:`parse` gives
+    exactly the :class:`RawChunk` that reading the file record by record would give for these lines.
+    """
+
+    text: str
+    first_line: int
+    layout: CsvLayout
+    final: bool
+
+    def parse(self) -> RawChunk:
+        layout = self.layout
+        fast = _split_lines(self.text, self.first_line, layout)
+        if fast is not None:
+            return fast
+        batches = _csv_batches(layout.path, io.StringIO(self.text, newline=""), layout.delimiter,
+                               itertools.repeat(sys.maxsize), skip_header=False, first_line=self.first_line,
+                               final=self.final)
+        chunks = _chunked_records(batches=batches, columns=layout.columns, wanted=layout.wanted,
+                                  realign=layout.realign)
+        return next(chunks, None) or RawChunk([], layout.columns, layout.wanted, np.zeros(0, dtype=np.int64), [])
+
+
+def _split_lines(  # noqa: PLR0911, PLR0912 - one check per case left to the record-by-record reading
+    text: str, first_line: int, layout: CsvLayout
+) -> RawChunk | None:
+    """The common case of :meth:`TextChunk.parse`, read column by column in C; None for anything else.
+
+    It takes lines without a quote character as the delimiter splits them (pandas' C reader does that, and
+    each such line must hold exactly the header's fields) and reads each line with one through the csv
+    module, as the record-by-record reading would. A blank line, a quoted line break, a bare carriage
+    return, NUL, a line of the wrong width or a filled unnamed column leaves the chunk to that reading.
+    """
+    columns, delimiter = layout.columns, layout.delimiter
+    width = len(columns)
+    if width < 2 or not text or "\x00" in text or text.count("\r") != text.count("\r\n"):
+        return None
+    rows = text.split("\n")
+    if rows[-1] == "":
+        rows.pop()
+    if len(delimiter) != 1 or min(map(len, rows)) == 0:
+        return None
+    quoted = [number for number, row in enumerate(rows) if '"' in row] if '"' in text else []
+    widths = np.fromiter(map(str.count, rows, itertools.repeat(delimiter)), dtype=np.int64, count=len(rows))
+    if quoted:
+        widths[quoted] = width - 1
+    if (widths != width - 1).any():
+        return None
+    keep = [(position, name) for position, name in enumerate(columns)
+            if name and (layout.wanted is None or name in layout.wanted)]
+    unnamed = [position for position, name in enumerate(columns) if not name]
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=delimiter, header=None, names=range(width), index_col=False,
+                            usecols=sorted({position for position, _ in keep} | set(unnamed)), dtype=str,
+                            keep_default_na=False, na_filter=False, skip_blank_lines=False, engine="c")
+    except (pd.errors.ParserError, ValueError):  # a quote pandas reads across lines, say
+        return None
+    if len(frame) != len(rows):
+        return None
+    values = {position: frame[position].tolist() for position in {*dict(keep), *unnamed}}
+    if quoted:
+        for number in quoted:
+            try:
+                record = next(csv.reader([rows[number]], delimiter=delimiter, strict=True))
+            except csv.Error:
+                return None
+            if len(record) != width:
+                return None
+            for position, column in values.items():
+                column[number] = record[position]
+    if any(any(values[position]) for position in unnamed):
+        return None
+    built = pd.DataFrame({name: pd.Series(_stripped(values[position]), dtype=str) for position, name in keep})
+    lines = np.arange(first_line, first_line + len(rows), dtype=np.int64)
+    return RawChunk([], columns, layout.wanted, lines, [], 0, built)
+
+
 class _StreamState:
     """The hashing reader of the pass over a streamed file that is running, once it has started."""
 
@@ -774,11 +874,19 @@ class Table:
     _chunks: Callable[[Iterator[int]], Iterator[RawChunk]]
     _sha256: Callable[[], str]
     _bytes_read: Callable[[], int]
+    # CSV only: the same rows as unread pieces of text (see TextChunk), for worker processes to read.
+    _text_chunks: Callable[[Iterator[int]], Iterator[TextChunk]] | None = None
 
     def chunks(self, rows: int = DEFAULT_CHUNK_ROWS, *, ramp: bool = False) -> Iterator[RawChunk]:
         """The rows in chunks of ``rows``; with ``ramp``, the first three chunks are an eighth, a quarter and a
         half of that, so that worker processes get their first chunk, and the writer its first result, sooner."""
         return self._chunks(_chunk_sizes(rows, ramp=ramp))
+
+    def text_chunks(self, rows: int = DEFAULT_CHUNK_ROWS, *, ramp: bool = False) -> Iterator[TextChunk] | None:
+        """For CSV, the rows as pieces of text of about ``rows`` lines each (see :meth:`chunks`); else None."""
+        if self._text_chunks is None:
+            return None
+        return self._text_chunks(_chunk_sizes(rows, ramp=ramp))
 
     @property
     def sha256(self) -> str:
@@ -933,23 +1041,27 @@ def _line_breaks(record: list[str]) -> int:
 
 
 def _csv_batches(path: Path, stream: io.TextIOBase, delimiter: str, sizes: Iterator[int], *,
-                 skip_header: bool) -> Iterator[Batch]:
+                 skip_header: bool, first_line: int = 1, final: bool = True) -> Iterator[Batch]:
     """The records of a CSV stream in batches of the given sizes, with the physical line each starts on; blank lines
     are skipped, and with ``skip_header`` so is the first record that is not blank.
 
     Each batch is read in one tight loop. The reader counts the lines it consumed: when a batch took as many
     lines as it has records (the usual case), its records start on consecutive lines; otherwise some record
     holds quoted line breaks, and each record's start is counted from the line breaks of the ones before it.
+
+    ``first_line`` is the file's line the stream starts on. A stream that is not ``final`` (a piece of a
+    file, see :class:`TextChunk`) and ends inside a quoted value raises :class:`_ReadAgain`.
     """
     reader = csv.reader(stream, delimiter=delimiter, strict=True)
-    read = 0  # lines consumed before the current batch
+    base = first_line - 1
+    read = base  # lines consumed before the current batch
     batch: list[list[str]] = []
     try:
         if skip_header:
             for record in reader:
                 if not _blank(record):
                     break
-            read = reader.line_num
+            read = base + reader.line_num
         while True:
             batch = []
             append = batch.append
@@ -958,17 +1070,19 @@ def _csv_batches(path: Path, stream: io.TextIOBase, delimiter: str, sizes: Itera
             if not batch:
                 return
             starts: Sequence[int]
-            if reader.line_num - read == len(batch):
+            if base + reader.line_num - read == len(batch):
                 starts = range(read + 1, read + 1 + len(batch))
             else:
                 starts = _record_starts(batch, read)
-            read = reader.line_num
+            read = base + reader.line_num
             # Only records of no or one field can be blank: the lengths, taken in C, rule them out at once.
             if not {0, 1}.isdisjoint(map(len, batch)) and any(map(_blank, batch)):
                 starts, batch = _without_blanks(starts, batch)
             if batch:
                 yield starts, batch
     except (csv.Error, UnicodeDecodeError) as exc:
+        if not final and isinstance(exc, csv.Error) and str(exc) == "unexpected end of data":
+            raise _ReadAgain from None
         raise _unreadable(path, exc, line=_next_start(batch, read)) from None
 
 
@@ -1034,8 +1148,59 @@ def _open_csv(path: Path, sample: bytes, *, size: int, options: Mapping[str, Any
             batches = _csv_batches(path, stream, delimiter, sizes, skip_header=True)
             yield from _chunked_records(batches=batches, columns=columns, wanted=wanted, realign=realign)
 
+    layout = CsvLayout(path=path, delimiter=delimiter, columns=columns, wanted=wanted, realign=realign)
+
+    def text_chunks(sizes: Iterator[int]) -> Iterator[TextChunk]:
+        raw = state.open(path)
+        with io.TextIOWrapper(io.BufferedReader(raw, buffer_size=SAMPLE_BYTES), encoding=encoding,
+                              newline="") as stream:
+            try:
+                reader = csv.reader(stream, delimiter=delimiter, strict=True)
+                for record in reader:  # the header, after any blank lines
+                    if not _blank(record):
+                        break
+                header_lines = reader.line_num
+            except (csv.Error, UnicodeDecodeError):
+                raise _ReadAgain from None
+            for text, first_line, final in _text_pieces(stream, sizes, first_line=header_lines + 1):
+                yield TextChunk(text, first_line, layout, final)
+
     return Table(path=path, file_format="csv", encoding=encoding, delimiter=delimiter, columns=columns, size=size,
-                 _chunks=chunks, _sha256=state.sha256, _bytes_read=state.bytes_read)
+                 _chunks=chunks, _sha256=state.sha256, _bytes_read=state.bytes_read, _text_chunks=text_chunks)
+
+
+def _text_pieces(stream: io.TextIOBase, sizes: Iterator[int], *, first_line: int) -> Iterator[tuple[str, int, bool]]:
+    """The rest of a CSV stream in pieces of the given numbers of lines: (text, first line, whether last).
+
+    A piece ends where the quote characters so far pair up: outside any quoted value, unless a stray quote
+    (inside an unquoted value, where the csv module keeps it as it is) broke the count; the piece before
+    such a cut then ends inside a quoted value, which its reading notices (:class:`_ReadAgain`).
+    """
+    line = first_line
+    piece: tuple[str, int] | None = None
+    try:
+        while True:
+            block = list(itertools.islice(stream, next(sizes)))
+            if block:
+                text = "".join(block)
+                count = len(block)
+                if text.count('"') % 2:
+                    # A quoted value goes on: read up to the line that closes it.
+                    more = []
+                    for extra in stream:
+                        more.append(extra)
+                        if extra.count('"') % 2:
+                            break
+                    text += "".join(more)
+                    count += len(more)
+            if piece is not None:
+                yield piece[0], piece[1], not block
+            if not block:
+                return
+            piece = (text, line)
+            line += count
+    except UnicodeDecodeError:
+        raise _ReadAgain from None
 
 
 def _cell_text(value: Any) -> str:
@@ -1344,6 +1509,9 @@ class _Normalised:
     packed_columns: tuple[str, ...] = ()
     # The distinct values of the organisation's foreign-key columns (see _OrganisationStore.check_references).
     references: dict[str, set[Any]] = field(default_factory=dict)
+    # Set by a worker process that checked a chunk's identifiers itself (a TextChunk): each identifier the
+    # chunk holds, with the line it first appears on; the importing process checks them against earlier chunks.
+    first_ids: dict[str, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -2431,24 +2599,52 @@ def _normalising_processes(table: Table, mapping: ImportMapping) -> int:
     return max(1, len(usable))
 
 
-def _normalised_chunks(table: Table, rows: int, normaliser: _OrganisationNormaliser,
-                       store: _OrganisationStore) -> Iterator[_Normalised]:
+def _normalised_chunks(table: Table, rows: int, normaliser: _OrganisationNormaliser, store: _OrganisationStore,
+                       *, record_by_record: bool = False) -> Iterator[_Normalised]:
     """The normalised chunks of ``rows`` rows, in file order: from worker processes for large files (the
-    first chunks smaller, see :meth:`Table.chunks`), else from a thread."""
+    first chunks smaller, see :meth:`Table.chunks`; a CSV file's read there too, unless ``record_by_record``),
+    else from a thread."""
     workers = _normalising_processes(table, normaliser.mapping)
     if not workers:
         return _prefetched(table.chunks(rows), normaliser)
-    chunks = table.chunks(rows, ramp=True)
+    chunks: Iterator[RawChunk | TextChunk] | None = None if record_by_record else table.text_chunks(rows, ramp=True)
+    if chunks is None:
+        chunks = table.chunks(rows, ramp=True)
     # A first import into SQLite has only new rows: the workers pack them (see _pack).
     pack = next(_PACKED_RUNS) if connection.vendor == "sqlite" and not store.has_earlier_records else None
     return _in_processes(chunks, normaliser, workers, pack=pack)
 
 
-def _normalise_in_worker(chunk: RawChunk, ids: _IdCheck, pack: int | None) -> _Normalised:
-    if _worker_normaliser is None:
+def _normalise_in_worker(chunk: RawChunk | TextChunk, ids: _IdCheck | None, pack: int | None) -> _Normalised:
+    """Normalise (and maybe pack) one chunk; a TextChunk is read here, and its identifiers checked among
+    themselves (:func:`_settled` checks them against the chunks before)."""
+    normaliser = _worker_normaliser
+    if normaliser is None:
         raise RuntimeError("no import is running in this process")
-    normalised = _worker_normaliser(chunk, ids)
+    if isinstance(chunk, TextChunk):
+        normaliser.seen_ids = {}
+        normalised = normaliser(chunk.parse())
+        normalised.first_ids = normaliser.seen_ids
+    else:
+        normalised = normaliser(chunk, ids)
     return normalised if pack is None else _pack(normalised, pack)
+
+
+def _settled(chunk: RawChunk | TextChunk, normalised: _Normalised, normaliser: _OrganisationNormaliser
+             ) -> _Normalised:
+    """A worker's chunk once its identifiers are checked against every earlier chunk's, in file order.
+
+    When one was seen before, the chunk is read and normalised again here, with the whole check (the
+    rejections name the earlier line), and written unpacked.
+    """
+    seen = normaliser.seen_ids
+    if normalised.first_ids is None:
+        return normalised
+    if seen.keys().isdisjoint(normalised.first_ids):
+        seen.update(normalised.first_ids)
+        return normalised
+    raw = chunk.parse() if isinstance(chunk, TextChunk) else chunk
+    return normaliser(raw, normaliser.check_ids(raw))
 
 
 # The attached in-memory database that receives packed chunks in the importing process.
@@ -2526,7 +2722,8 @@ def _detach_packed() -> None:
 
 
 def _in_processes(
-    chunks: Iterator[RawChunk], normaliser: _OrganisationNormaliser, workers: int, *, pack: int | None = None
+    chunks: Iterator[RawChunk | TextChunk], normaliser: _OrganisationNormaliser, workers: int, *,
+    pack: int | None = None
 ) -> Iterator[_Normalised]:
     """The normalised chunks, in order, computed by ``workers`` forked processes while the caller writes.
 
@@ -2540,14 +2737,17 @@ def _in_processes(
     global _worker_normaliser  # noqa: PLW0603 - handed to the forked workers through their copy of this module
     _worker_normaliser = normaliser
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
-    pending: deque[Future[_Normalised]] = deque()
+    pending: deque[tuple[RawChunk | TextChunk, Future[_Normalised]]] = deque()
     try:
         for chunk in chunks:
-            pending.append(pool.submit(_normalise_in_worker, chunk, normaliser.check_ids(chunk), pack))
+            ids = None if isinstance(chunk, TextChunk) else normaliser.check_ids(chunk)
+            pending.append((chunk, pool.submit(_normalise_in_worker, chunk, ids, pack)))
             if len(pending) > workers:
-                yield pending.popleft().result()
+                done, future = pending.popleft()
+                yield _settled(done, future.result(), normaliser)
         while pending:
-            yield pending.popleft().result()
+            done, future = pending.popleft()
+            yield _settled(done, future.result(), normaliser)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         _worker_normaliser = None
@@ -2702,43 +2902,49 @@ def import_organisations(
 
         geo.nuts3_index()  # built here, in this thread, before the normalising thread needs it
     version = loaded.source_version(file_path)
-    report = ImportReport(target="organisations", path=str(file_path), mapping=loaded.name,
-                          source_name=loaded.source["name"], source_version=version, file_format=table.file_format,
-                          encoding=table.encoding, delimiter=table.delimiter)
-    normaliser = _OrganisationNormaliser(loaded, lookups)
+    def attempt(*, record_by_record: bool) -> ImportReport:
+        report = ImportReport(target="organisations", path=str(file_path), mapping=loaded.name,
+                              source_name=loaded.source["name"], source_version=version,
+                              file_format=table.file_format, encoding=table.encoding, delimiter=table.delimiter)
+        normaliser = _OrganisationNormaliser(loaded, lookups)
 
-    def body(run: Any) -> None:
-        source = _dataset_source(loaded, file_path, version)
-        run.source = source
-        store = _OrganisationStore(source=source, user=user)
-        normalised = _normalised_chunks(table, chunk_rows, normaliser, store)
-        with _sqlite_page_cache(), _relaxed_gc():
-            _write_chunks(store, normalised)
-        _require_rows(report, file_path)
-        report.sha256 = table.sha256
-        store.check_references()
-        report.duplicate_candidates = _propose_duplicates(source, store.touched,
-                                                          first_import=not store.has_earlier_records)
+        def body(run: Any) -> None:
+            source = _dataset_source(loaded, file_path, version)
+            run.source = source
+            store = _OrganisationStore(source=source, user=user)
+            normalised = _normalised_chunks(table, chunk_rows, normaliser, store, record_by_record=record_by_record)
+            with _sqlite_page_cache(), _relaxed_gc():
+                _write_chunks(store, normalised)
+            _require_rows(report, file_path)
+            report.sha256 = table.sha256
+            store.check_references()
+            report.duplicate_candidates = _propose_duplicates(source, store.touched,
+                                                              first_import=not store.has_earlier_records)
 
-    def _write_chunks(store: _OrganisationStore, chunks: Iterator[_Normalised]) -> None:
-        for chunk in chunks:
-            _merge(report, chunk)
-            imported, updated, unchanged = store.write(chunk)
-            report.imported += imported
-            report.updated += updated
-            report.unchanged += unchanged
-            if progress is not None:
-                done = table.bytes_read
-                estimate = round(report.rows * table.size / done) if done else None
-                progress(report.rows, estimate)
+        def _write_chunks(store: _OrganisationStore, chunks: Iterator[_Normalised]) -> None:
+            for chunk in chunks:
+                _merge(report, chunk)
+                imported, updated, unchanged = store.write(chunk)
+                report.imported += imported
+                report.updated += updated
+                report.unchanged += unchanged
+                if progress is not None:
+                    done = table.bytes_read
+                    estimate = round(report.rows * table.size / done) if done else None
+                    progress(report.rows, estimate)
 
-    try:
         # SQLite checks every foreign key of every inserted row (an index search each: measured, a sixth of the
         # importing process's time); check_references checks each distinct value once instead, before the commit.
         # Inside a caller's transaction SQLite cannot switch its checks off, and keeps them.
         with connection.constraint_checks_disabled():
             return _run(mapping=loaded, path=file_path, report=report, dry_run=dry_run, strict=strict, user=user,
                         body=body)
+
+    try:
+        try:
+            return attempt(record_by_record=False)
+        except _ReadAgain:  # rolled back: nothing of the first attempt stays
+            return attempt(record_by_record=True)
     finally:
         _detach_packed()
 

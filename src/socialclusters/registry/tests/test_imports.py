@@ -762,3 +762,143 @@ def test_a_ramped_read_gives_the_same_rows_in_growing_chunks(tmp_path, suffix):
     assert (ids, lines) == read(ramp=False)[1:]
     assert ids == [row[0] for row in rows]
     assert read(ramp=False)[0] == [40, 40, 21]
+
+
+def _csv_file(tmp_path: Path, rng: random.Random, *, stray_quotes: bool) -> Path:
+    """A CSV file with the mess real ones have: quoted delimiters, quotes and line breaks, blank and
+    whitespace-only lines, short and long rows, a filled unnamed column, CRLF and LF, maybe stray quotes."""
+    import io
+
+    pieces = ["plain", "two words", " padded ", "a,b", 'say "hi"', "é, ü", "", "x\ny", "p\r\nq"]
+    if stray_quotes:
+        pieces.append('5" screen')
+    out = io.StringIO()
+    out.write("id,name,city,\r\n" if rng.random() < 0.5 else "id,name,city,\n")
+    for number in range(1, 400):
+        roll = rng.random()
+        ending = rng.choice(["\n", "\r\n"])
+        if roll < 0.03:
+            out.write(ending)
+        elif roll < 0.05:
+            out.write("   " + ending)
+        elif roll < 0.07:
+            out.write(f"{number},short{ending}")
+        elif roll < 0.09:
+            out.write(f"{number},long,row,x,y{ending}")
+        elif roll < 0.10:
+            out.write(f"{number},filled,unnamed,column{ending}")
+        else:
+            values = [str(number), rng.choice(pieces), rng.choice(pieces), ""]
+            if stray_quotes and '5" screen' in values:
+                out.write(",".join(values) + ending)  # the stray quote unquoted, as a spreadsheet writes it
+            else:
+                line = io.StringIO()
+                csv.writer(line, lineterminator=ending).writerow(values)
+                out.write(line.getvalue())
+    path = tmp_path / f"mess-{rng.random()}.csv"
+    path.write_bytes(out.getvalue().encode("utf-8"))
+    return path
+
+
+def _read(chunks: list[imports.RawChunk]) -> tuple[list[int], dict[str, list[str]], list[tuple[int, str, str]], int]:
+    frames = [chunk.frame for chunk in chunks]
+    columns = {name: [value for frame in frames for value in frame[name].tolist()] for name in ("id", "name", "city")}
+    return ([int(line) for chunk in chunks for line in chunk.lines], columns,
+            [(row.line, row.field, row.reason) for chunk in chunks for row in chunk.rejected],
+            sum(chunk.realigned for chunk in chunks))
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_a_csv_file_read_in_pieces_of_text_gives_what_reading_it_record_by_record_gives(tmp_path, seed):
+    """Large files are cut into pieces of text that worker processes read (most lines split in C). Every
+    piece size must give the same records, lines, rejections and realignments as the record-by-record
+    reading; a file whose stray quotes mislead the cutting must say so (the import then reads it again)."""
+    rng = random.Random(seed)
+    stray = seed % 3 == 0
+    path = _csv_file(tmp_path, rng, stray_quotes=stray)
+    table = imports.open_table(path, wanted_columns={"id", "name", "city"})
+    expected = _read(list(table.chunks(10_000)))
+    assert expected[0], "the file has rows"
+    for size in (1, 7, 50, 1000):
+        try:
+            pieces = list(table.text_chunks(size, ramp=True))
+            found = _read([piece.parse() for piece in pieces])
+        except imports._ReadAgain:
+            assert stray, f"only a stray quote can mislead the cutting (piece size {size})"
+            continue
+        assert found == expected, size
+        assert table.sha256 == imports.file_sha256(path)
+
+
+def test_clean_lines_are_split_in_c_and_quoted_ones_read_by_the_csv_module(tmp_path):
+    path = tmp_path / "clean.csv"
+    path.write_text('id,name,city\n1,Coop A,Lyon\n2,"Coop, B",Gent\n3,"Say ""hi""",Roma\n', encoding="utf-8")
+    table = imports.open_table(path)
+    (piece,) = list(table.text_chunks(100))
+    chunk = imports._split_lines(piece.text, piece.first_line, piece.layout)
+    assert chunk is not None
+    assert chunk.frame.to_dict("list") == {"id": ["1", "2", "3"], "name": ["Coop A", "Coop, B", 'Say "hi"'],
+                                           "city": ["Lyon", "Gent", "Roma"]}
+    assert chunk.lines.tolist() == [2, 3, 4]
+    assert imports._split_lines("1,a\n\n2,b\n", 2, piece.layout) is None  # a blank line: record by record
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_misled_by_a_stray_quote_reads_the_file_again_and_loses_nothing(tmp_path, monkeypatch):
+    """A stray quote (kept as it is inside an unquoted value) and a quoted line break: the cutting ends a
+    piece inside the quoted value; the import notices, starts again record by record, and imports every row."""
+    monkeypatch.setattr(imports, "PARALLEL_MIN_BYTES", 0)
+    header = ("Row,Roid,Domain,Registrar,RegistrantId,CreationDate,Name,Street,Street number,Street Name,City,"
+              "City 2,State,State 2,Country,Country 2,PostCode,Zip,Latitude,Longitude,Relevance,,")
+
+    def row(number: int, name: str) -> str:
+        return f"{number},A{number},a{number}.coop,,,,{name},,,,Lyon,,,,FR,,69001,,,,,,"
+
+    rows = [header, row(1, 'The 5" coop'), row(2, '"Two\nlines"')]
+    rows += [row(number, f"Coop {number}") for number in range(3, 40)]
+    path = tmp_path / "stray.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    mapping = imports.load_mapping("dotcoop")
+    pieces = list(imports.open_table(path, wanted_columns=mapping.source_columns()).text_chunks(2))
+    with pytest.raises(imports._ReadAgain):
+        [piece.parse() for piece in pieces]
+    readings = []
+    normalised_chunks = imports._normalised_chunks
+
+    def recording(*args, record_by_record=False, **kwargs):  # type: ignore[no-untyped-def]
+        readings.append(record_by_record)
+        return normalised_chunks(*args, record_by_record=record_by_record, **kwargs)
+
+    monkeypatch.setattr(imports, "_normalised_chunks", recording)
+    report = imports.import_organisations(path, mapping="dotcoop", chunk_rows=2)
+    assert readings == [False, True]
+    assert (report.rows, report.imported, report.rejected) == (39, 39, 0)
+    assert Organisation.objects.count() == 39
+    assert Organisation.objects.get(source_records__external_id="A2").name == "Two, lines"
+    assert Organisation.objects.get(source_records__external_id="A1").name == 'The 5" coop'
+
+
+def test_identifiers_repeated_across_pieces_read_by_workers_are_rejected_as_in_one_process(tmp_path, monkeypatch):
+    """Workers check a piece's identifiers among themselves; one seen in an earlier piece sends the piece
+    back to the importing process, which rejects the repeat naming the earlier line, as a single process does."""
+    header = ("Row,Roid,Domain,Registrar,RegistrantId,CreationDate,Name,Street,Street number,Street Name,City,"
+              "City 2,State,State 2,Country,Country 2,PostCode,Zip,Latitude,Longitude,Relevance,,")
+    ids = [f"A{number}" for number in range(1, 30)] + ["A3", "", "A31", "A31", "A7"]
+    rows = [header] + [f"{n},{identifier},d{n}.coop,,,,Coop {n},,,,Lyon,,,,FR,,69001,,,,,,"
+                       for n, identifier in enumerate(ids, start=1)]
+    path = tmp_path / "repeats.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+    def rejections() -> list[tuple[int, str, str]]:
+        from django.db import transaction
+
+        with transaction.atomic():
+            report = imports.import_organisations(path, mapping="dotcoop", chunk_rows=4)
+            transaction.set_rollback(True)
+        return [(row.line, row.field, row.reason) for row in report.rejected_rows]
+
+    alone = rejections()
+    monkeypatch.setattr(imports, "PARALLEL_MIN_BYTES", 0)
+    assert rejections() == alone
+    assert [line for line, _, _ in alone] == [31, 32, 34, 35]
+    assert "line 4 has it already" in alone[0][2]
