@@ -5,7 +5,8 @@
 1. Generates ``--rows`` organisations in the layout of the .coop register (seeded, realistic: EU
    countries, coordinates around real NUTS 3 label points, and the register's kinds of mess: lower-case
    and alpha-3 country codes, postcodes without their leading zeros, '?' for lost characters, HTML
-   entities, low geocoding confidence, missing or impossible coordinates, repeated ids, unknown countries).
+   entities, low geocoding confidence, missing or impossible coordinates, repeated ids, unknown countries;
+   and, as in the register, values holding a comma, which the CSV quotes, on about a quarter of the lines).
 2. Builds one SQLite database with the reference data (migrate + ``load_reference_data``) and copies it
    for each measurement, so every side starts from the same fresh database.
 3. Runs, each in its own process so that peak memory (``ru_maxrss``) belongs to one side only:
@@ -65,6 +66,7 @@ ALPHA3 = {"AT": "AUT", "BE": "BEL", "DE": "DEU", "DK": "DNK", "ES": "ESP", "FI":
 WORDS = ["Cooperativa", "Coopérative", "Genossenschaft", "Cooperatieve", "Osuuskunta", "Spółdzielnia", "Andelsforening",
          "Agricola", "Sociale", "Energie", "Bürger", "Solidaire", "Habitat", "Lavoro", "Vinicole", "Crédit", "Mutual",
          "Ökologische", "Consumo", "Trabajo", "Artesanos", "Pêcheurs", "Servizi", "Zukunft"]
+LEGAL_SUFFIXES = ["S.C.C.L.", "eG", "Ltd", "S. Coop.", "SCRL", "soc. coop."]
 STREETS = ["Hauptstraße", "Rue de la République", "Via Roma", "Calle Mayor", "Kerkstraat", "Rua Direita",
            "Storgatan", "Ulica Długa", "Piazza Garibaldi", "Avenue Jean Jaurès"]
 
@@ -98,6 +100,12 @@ def generate(path: Path, rows: int, seed: int = 20191003) -> None:
             street_name = rng.choice(STREETS)
             house = str(rng.randint(1, 250))
             street = f"{street_name} {house}"
+            # As in the register, where 28% of the lines quote a value: the house number after a comma in a
+            # fifth of the streets, a legal form after a comma in some names.
+            if rng.random() < 0.21:
+                street = f"{street_name}, {house}"
+            if rng.random() < 0.07:
+                name = f"{name}, {rng.choice(LEGAL_SUFFIXES)}"
             digits = POSTCODE_DIGITS[country]
             postcode = f"{rng.randrange(10 ** digits):0{digits}d}" if digits else "D02 X285"
             roid = f"D{70_000_000 + number}-CNIC"

@@ -712,7 +712,7 @@ class TextChunk:
         return next(chunks, None) or RawChunk([], layout.columns, layout.wanted, np.zeros(0, dtype=np.int64), [])
 
 
-def _split_lines(  # noqa: PLR0911, PLR0912 - one check per case left to the record-by-record reading
+def _split_lines(  # noqa: PLR0911 - one check per case left to the record-by-record reading
     text: str, first_line: int, layout: CsvLayout
 ) -> RawChunk | None:
     """The common case of :meth:`TextChunk.parse`, read column by column in C; None for anything else.
@@ -752,20 +752,21 @@ def _split_lines(  # noqa: PLR0911, PLR0912 - one check per case left to the rec
         return None
     if len(frame) != len(rows):
         return None
-    values = {position: frame[position].tolist() for position in {*dict(keep), *unnamed}}
+    values = {position: frame[position].to_numpy(dtype=object, copy=True) for position in {*dict(keep), *unnamed}}
     if quoted:
-        for number in quoted:
-            try:
-                record = next(csv.reader([rows[number]], delimiter=delimiter, strict=True))
-            except csv.Error:
-                return None
-            if len(record) != width:
-                return None
-            for position, column in values.items():
-                column[number] = record[position]
-    if any(any(values[position]) for position in unnamed):
+        # One reader over the quoted lines, each a whole record (a quote left open would join two: counted).
+        try:
+            records = list(csv.reader([rows[number] for number in quoted], delimiter=delimiter, strict=True))
+        except csv.Error:
+            return None
+        if len(records) != len(quoted) or any(len(record) != width for record in records):
+            return None
+        by_position = list(zip(*records, strict=True))
+        for position, column in values.items():
+            column[quoted] = by_position[position]
+    if any(values[position].any() for position in unnamed):
         return None
-    built = pd.DataFrame({name: pd.Series(_stripped(values[position]), dtype=str) for position, name in keep})
+    built = pd.DataFrame({name: pd.Series(_stripped(values[position].tolist()), dtype=str) for position, name in keep})
     lines = np.arange(first_line, first_line + len(rows), dtype=np.int64)
     return RawChunk([], columns, layout.wanted, lines, [], 0, built)
 
