@@ -718,7 +718,7 @@ def _split_lines(  # noqa: PLR0911 - one check per case left to the record-by-re
     """The common case of :meth:`TextChunk.parse`, read column by column in C; None for anything else.
 
     It takes lines without a quote character as the delimiter splits them (pandas' C reader does that, and
-    each such line must hold exactly the header's fields) and reads each line with one through the csv
+    each such line must hold exactly the header's fields) and reads the lines holding one through the csv
     module, as the record-by-record reading would. A blank line, a quoted line break, a bare carriage
     return, NUL, a line of the wrong width or a filled unnamed column leaves the chunk to that reading.
     """

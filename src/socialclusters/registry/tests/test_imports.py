@@ -902,3 +902,30 @@ def test_identifiers_repeated_across_pieces_read_by_workers_are_rejected_as_in_o
     assert rejections() == alone
     assert [line for line, _, _ in alone] == [31, 32, 34, 35]
     assert "line 4 has it already" in alone[0][2]
+
+
+@pytest.mark.parametrize(("broken", "words"), [
+    (b'19000,A19000,a.coop,,,,"Coop" 19000,,,,Lyon,,,,FR,,69001,,,,,,', "not a well-formed CSV file"),
+    (b"19000,A19000,a.coop,,,,Coop \xe9 19000,,,,Lyon,,,,FR,,69001,,,,,,", "not valid utf-8"),
+])
+def test_bad_input_read_by_workers_is_reported_on_its_line_and_nothing_is_written(tmp_path, monkeypatch, broken,
+                                                                                 words):
+    """A malformed record, or bytes that do not decode after the first MiB (the encoding is told from it),
+    deep in a large file read in pieces by the workers: the import says what and where, as the
+    record-by-record reading does, and writes nothing."""
+    header = (b"Row,Roid,Domain,Registrar,RegistrantId,CreationDate,Name,Street,Street number,Street Name,City,"
+              b"City 2,State,State 2,Country,Country 2,PostCode,Zip,Latitude,Longitude,Relevance,,")
+    rows = [f"{n},A{n},a{n}.coop,,,,Coop {n},,,,Lyon,,,,FR,,69001,,,,,,".encode() for n in range(1, 20_000)]
+    rows[18_999] = broken
+    path = tmp_path / "broken.csv"
+    path.write_bytes(b"\n".join([header, *rows]) + b"\n")
+    assert path.stat().st_size > imports.SAMPLE_BYTES
+    with pytest.raises(ValidationError) as alone:  # a small file: read record by record in this process
+        imports.import_organisations(path, mapping="dotcoop", chunk_rows=2000)
+    monkeypatch.setattr(imports, "PARALLEL_MIN_BYTES", 0)
+    with pytest.raises(ValidationError) as caught:
+        imports.import_organisations(path, mapping="dotcoop", chunk_rows=2000)
+    assert str(caught.value) == str(alone.value)
+    assert words in str(caught.value)
+    assert 18_000 < caught.value.line <= 19_001  # decoding runs a buffer ahead of the records
+    assert Organisation.objects.count() == 0
