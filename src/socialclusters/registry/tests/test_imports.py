@@ -848,8 +848,7 @@ def test_an_import_misled_by_a_stray_quote_reads_the_file_again_and_loses_nothin
     """A stray quote (kept as it is inside an unquoted value) and a quoted line break: the cutting ends a
     piece inside the quoted value; the import notices, starts again record by record, and imports every row."""
     monkeypatch.setattr(imports, "PARALLEL_MIN_BYTES", 0)
-    header = ("Row,Roid,Domain,Registrar,RegistrantId,CreationDate,Name,Street,Street number,Street Name,City,"
-              "City 2,State,State 2,Country,Country 2,PostCode,Zip,Latitude,Longitude,Relevance,,")
+    header = ",".join(DOTCOOP_HEADER)
 
     def row(number: int, name: str) -> str:
         return f"{number},A{number},a{number}.coop,,,,{name},,,,Lyon,,,,FR,,69001,,,,,,"
@@ -881,8 +880,7 @@ def test_an_import_misled_by_a_stray_quote_reads_the_file_again_and_loses_nothin
 def test_identifiers_repeated_across_pieces_read_by_workers_are_rejected_as_in_one_process(tmp_path, monkeypatch):
     """Workers check a piece's identifiers among themselves; one seen in an earlier piece sends the piece
     back to the importing process, which rejects the repeat naming the earlier line, as a single process does."""
-    header = ("Row,Roid,Domain,Registrar,RegistrantId,CreationDate,Name,Street,Street number,Street Name,City,"
-              "City 2,State,State 2,Country,Country 2,PostCode,Zip,Latitude,Longitude,Relevance,,")
+    header = ",".join(DOTCOOP_HEADER)
     ids = [f"A{number}" for number in range(1, 30)] + ["A3", "", "A31", "A31", "A7"]
     rows = [header] + [f"{n},{identifier},d{n}.coop,,,,Coop {n},,,,Lyon,,,,FR,,69001,,,,,,"
                        for n, identifier in enumerate(ids, start=1)]
@@ -913,8 +911,7 @@ def test_bad_input_read_by_workers_is_reported_on_its_line_and_nothing_is_writte
     """A malformed record, or bytes that do not decode after the first MiB (the encoding is told from it),
     deep in a large file read in pieces by the workers: the import says what and where, as the
     record-by-record reading does, and writes nothing."""
-    header = (b"Row,Roid,Domain,Registrar,RegistrantId,CreationDate,Name,Street,Street number,Street Name,City,"
-              b"City 2,State,State 2,Country,Country 2,PostCode,Zip,Latitude,Longitude,Relevance,,")
+    header = ",".join(DOTCOOP_HEADER).encode()
     rows = [f"{n},A{n},a{n}.coop,,,,Coop {n},,,,Lyon,,,,FR,,69001,,,,,,".encode() for n in range(1, 20_000)]
     rows[18_999] = broken
     path = tmp_path / "broken.csv"
